@@ -1,0 +1,43 @@
+"""Explicit construction: the one place that turns settings into working parts."""
+
+from __future__ import annotations
+
+import sys
+
+import corpus
+from assistant.extractive import ExtractiveAnswerer
+from assistant.query import Lexicon
+from assistant.retrieval import HybridRetriever
+from assistant.service import Assistant
+from ingest.embedding import OnnxEmbedder, load_embedder, model_id
+from ingest.store import ChunkStore, collection_name, connect
+from swguide.settings import Settings
+
+
+def store_location(settings: Settings) -> str:
+    if settings.chroma.host:
+        return f"the Chroma server at {settings.chroma.host}:{settings.chroma.port}"
+    return str(settings.chroma_path)
+
+
+def open_store(settings: Settings, create: bool = False) -> ChunkStore:
+    client = connect(settings.chroma, settings.chroma_path)
+    name = collection_name(model_id(settings.embedding), settings.chunking)
+    return ChunkStore.open(client, name, store_location(settings), create=create)
+
+
+def build_embedder(settings: Settings) -> OnnxEmbedder:
+    return load_embedder(settings.embedding, settings.models_dir, notify=_tell)
+
+
+def _tell(message: str) -> None:
+    print(message, file=sys.stderr)
+
+
+def build_assistant(settings: Settings, embedder: OnnxEmbedder | None = None) -> Assistant:
+    store = open_store(settings)
+    embedder = embedder or build_embedder(settings)
+    lexicon = Lexicon.load(settings.lexicon_file or corpus.DIRECTORY / "lexicon.toml")
+    retriever = HybridRetriever(store, embedder, settings.retrieval, lexicon)
+    answerer = ExtractiveAnswerer(embedder, retriever.lexical, settings.answer)
+    return Assistant(retriever, answerer, settings.limits)

@@ -1,0 +1,75 @@
+"""The chat page (Gradio): questions in, cited answers out, on 127.0.0.1 only by default."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.render import source_line
+from assistant.service import Assistant
+from swguide.errors import SwguideError
+from swguide.settings import Settings
+from swguide.types import Answer
+
+EXAMPLES = [
+    "Can I accept a client's LinkedIn request?",
+    "A former client keeps messaging me on Instagram, what does the guidance say?",
+    "Do I need a social media policy for my practice?",
+]
+DESCRIPTION = (
+    "Answers quote the guidance on social media in clinical social work; every quote "
+    "carries a numbered citation listed below it. Questions stay on this computer."
+)
+
+
+def answer_markdown(answer: Answer) -> str:
+    if not answer.citations:
+        return answer.text
+    parts = [answer.text, "", "**Citations**"]
+    for c in answer.citations:
+        chunk = c.passage.chunk
+        parts.append(f"\n**[{c.n}]** {chunk.document_title} › {chunk.section}")
+        parts += [f"\n_{source_line(s)}_" for s in c.passage.sources]
+        parts.append(
+            "\n" + "\n".join(f"> {line}" if line else ">" for line in chunk.text.splitlines())
+        )
+    return "\n".join(parts)
+
+
+def build_page(assistant: Assistant) -> Any:
+    import gradio as gr
+
+    def respond(message: str, history: list[Any]) -> str:
+        try:
+            return answer_markdown(assistant.ask(message))
+        except SwguideError as error:
+            return f"⚠️ {error}"
+        except Exception as error:  # one line in the chat, never a traceback
+            return f"⚠️ Something went wrong ({type(error).__name__}); please try again."
+
+    return gr.ChatInterface(
+        respond,
+        title="swguide",
+        description=DESCRIPTION,
+        examples=EXAMPLES,
+        cache_examples=False,
+        flagging_mode="never",
+        analytics_enabled=False,
+        save_history=False,
+        api_name="chat",
+    )
+
+
+def launch(assistant: Assistant, settings: Settings) -> None:
+    page = build_page(assistant)
+    page.queue(default_concurrency_limit=4)
+    page.launch(
+        server_name=settings.chat.host,
+        server_port=settings.chat.port,
+        share=False,
+        show_error=False,
+        enable_monitoring=False,
+        mcp_server=False,
+        pwa=False,
+        ssr_mode=False,
+        quiet=False,
+    )

@@ -1,0 +1,191 @@
+"""The `swguide` command: a thin shell over the Python API.
+
+Every deliberate error is a SwguideError whose message says the fix; it is printed as
+one line on stderr with exit code 2. Anything unexpected is one line too (exit 1);
+`--debug` shows the traceback instead.
+"""
+
+from __future__ import annotations
+
+import json
+import sys
+import time
+from collections.abc import Callable, Iterator
+from pathlib import Path
+from typing import Any, NoReturn, TypeVar
+
+import click
+
+from swguide import offline
+from swguide.errors import InputError, SwguideError
+from swguide.settings import Settings, load_settings
+
+F = TypeVar("F", bound=Callable[..., Any])
+
+
+class Context:
+    """What the group's options decided, shared with the subcommands."""
+
+    def __init__(self, overrides: dict[str, Any], config: Path | None, debug: bool) -> None:
+        self._overrides = overrides
+        self._config = config
+        self.debug = debug
+
+    def settings(self, **more: Any) -> Settings:
+        return load_settings(self._config, **{**self._overrides, **more})
+
+
+@click.group(context_settings={"help_option_names": ["-h", "--help"]})
+@click.option("--config", type=click.Path(path_type=Path), help="Settings file (TOML).")
+@click.option(
+    "--data-dir",
+    type=click.Path(path_type=Path),
+    help="Where the index and the prepared model live [SWGUIDE_DATA_DIR].",
+)
+@click.option("--chroma-host", help="Use the Chroma server on this host.")
+@click.option("--chroma-port", type=int, help="Port of the Chroma server.")
+@click.option("--debug", is_flag=True, help="Show tracebacks of unexpected errors.")
+@click.version_option(package_name="swguide")
+@click.pass_context
+def cli(
+    ctx: click.Context,
+    config: Path | None,
+    data_dir: Path | None,
+    chroma_host: str | None,
+    chroma_port: int | None,
+    debug: bool,
+) -> None:
+    """Cited answers from the professional guidance on social media."""
+    chroma = {k: v for k, v in (("host", chroma_host), ("port", chroma_port)) if v}
+    overrides: dict[str, Any] = {"data_dir": data_dir, "chroma": chroma or None}
+    ctx.obj = Context(overrides, config, debug)
+
+
+@cli.command()
+@click.argument("question", required=False)
+@click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per question).")
+@click.pass_obj
+def ask(obj: Context, question: str | None, as_json: bool) -> None:
+    """Answer QUESTION, or one question per line from stdin, with numbered citations."""
+    from assistant.build import build_assistant
+    from assistant.render import answer_text
+
+    started = time.perf_counter()
+    questions = [question] if question is not None else list(_stdin_questions())
+    assistant = build_assistant(obj.settings())
+    load_ms = (time.perf_counter() - started) * 1000
+    failed = False
+    for text in questions:
+        try:
+            answer = assistant.ask(text)
+        except InputError as error:
+            if not as_json or question is not None:
+                raise
+            failed = True
+            click.echo(json.dumps({"error": str(error), "question": text}))
+            continue
+        if as_json:
+            record = answer.to_dict()
+            record["timings_ms"]["load"] = round(load_ms, 2)
+            click.echo(json.dumps(record, ensure_ascii=False))
+        else:
+            click.echo(answer_text(answer))
+    if failed:
+        sys.exit(2)
+
+
+def _stdin_questions() -> Iterator[str]:
+    data = sys.stdin.buffer.read()
+    try:
+        text = data.decode("utf-8")
+    except UnicodeDecodeError as error:
+        raise InputError(
+            f"Standard input is not UTF-8 text (bad byte at {error.start}): "
+            "send plain UTF-8 text, one question per line."
+        ) from None
+    lines = [line for line in text.splitlines() if line.strip()]
+    if not lines:
+        raise InputError(
+            "No question given: pass one as an argument, or one per line on standard input."
+        )
+    yield from lines
+
+
+@cli.command()
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option(
+    "--remove",
+    "remove",
+    multiple=True,
+    metavar="ID_OR_PATH",
+    help="Remove a document from the index (repeatable).",
+)
+@click.option("--list", "list_only", is_flag=True, help="List the indexed documents.")
+@click.pass_obj
+def ingest(obj: Context, paths: tuple[Path, ...], remove: tuple[str, ...], list_only: bool) -> None:
+    """Index documents (default: the bundled corpus); unchanged ones are skipped."""
+    import corpus
+    from assistant.build import build_embedder, open_store
+    from assistant.progress import progress_bar
+    from ingest.pipeline import ingest as run_ingest
+    from ingest.pipeline import remove_documents
+
+    settings = obj.settings()
+    store = open_store(settings, create=True)
+    if list_only:
+        for record in sorted(store.records().values(), key=lambda r: r.id):
+            click.echo(
+                f"{record.id}\t{len(record.chunk_ids)} chunks\t{record.title}\t{record.path}"
+            )
+        return
+    if remove:
+        report = remove_documents(remove, store)
+    else:
+        targets = list(paths) or [settings.corpus_dir or corpus.DIRECTORY]
+        embedder = build_embedder(settings)
+        with progress_bar() as update:
+            report = run_ingest(targets, store, embedder, settings, progress=update)
+    for path, reason in report.skipped:
+        click.echo(f"skipped {path}: {reason}", err=True)
+    click.echo(report.summary())
+
+
+@cli.command()
+@click.option("--host", help="Address to bind (default 127.0.0.1).")
+@click.option("--port", type=int, help="Port (default 7860).")
+@click.pass_obj
+def chat(obj: Context, host: str | None, port: int | None) -> None:
+    """Start the chat page (http://127.0.0.1:7860 by default)."""
+    from assistant.build import build_assistant
+    from assistant.chat import launch
+
+    chat_settings = {k: v for k, v in (("host", host), ("port", port)) if v}
+    settings = obj.settings(chat=chat_settings or None)
+    launch(build_assistant(settings), settings)
+
+
+def _fail(message: str, code: int) -> NoReturn:
+    click.echo(f"swguide: {message}", err=True)
+    sys.exit(code)
+
+
+def main(argv: list[str] | None = None) -> None:
+    offline.enforce()
+    debug = "--debug" in (argv if argv is not None else sys.argv)
+    try:
+        cli.main(args=argv, prog_name="swguide", standalone_mode=False)
+    except click.exceptions.Exit as done:
+        sys.exit(done.exit_code)
+    except click.ClickException as error:
+        error.show()
+        sys.exit(error.exit_code)
+    except click.Abort:
+        _fail("interrupted", 130)
+    except SwguideError as error:
+        _fail(str(error), 2)
+    except KeyboardInterrupt:
+        _fail("interrupted", 130)
+    except Exception as error:
+        if debug:
+            raise
+        _fail(f"unexpected {type(error).__name__}: {error} (rerun with --debug for details)", 1)

@@ -1,0 +1,183 @@
+"""The extractive answerer: quotes the guidance's most relevant sentences, with citations.
+
+It needs no language model. Each sentence of the retrieved passages is scored by its
+embedding similarity to the question, the best of four views (the sentence alone or
+under its section heading; the question in the asker's words, typos mended, or with the
+guidance's terms added), plus a quarter of the IDF-weighted share of the search query's
+words it contains.
+
+Whether to answer at all is decided from the best score, calibrated on questions inside
+and outside the guidance's scope (`python -m evals.calibrate`):
+- at or above `answer.confident_relevance` it answers;
+- below `answer.min_relevance` it abstains;
+- in between it answers only if the quoted sentences contain enough of what is specific
+  to the question: its words that are not stop words, not question-frame words
+  ("allowed", "guidance") and not common to most of the index ("social", "client"),
+  weighted by IDF; `answer.specific_coverage` is the share they must reach.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.retrieval import LexicalIndex, Retrieval
+from ingest.embedding import Embedder
+from ingest.sentences import strip_footnotes
+from swguide.settings import AnswerSettings
+from swguide.types import Citation, Passage, Span
+
+LEXICAL_WEIGHT = 0.25
+MIN_WORDS = 4
+FRAME_WORDS = (
+    "allowed allow okay ok guidance guideline say says need want tell know happens happen "
+    "thing things way right wrong good bad better best something anything get make keep "
+    "go going really question would could might must shall please"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One sentence of a retrieved passage and how relevant it is to the question."""
+
+    passage: Passage
+    span: Span
+    text: str
+    dense: float
+    lexical: float
+
+    @property
+    def relevance(self) -> float:
+        return self.dense + LEXICAL_WEIGHT * self.lexical
+
+
+@dataclass(frozen=True, slots=True)
+class Draft:
+    text: str
+    citations: tuple[Citation, ...]
+    abstained: bool
+    relevance: float
+    specific: float
+    matched: tuple[str, ...]
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def __init__(self, embedder: Embedder, lexical: LexicalIndex, settings: AnswerSettings):
+        self._embedder = embedder
+        self._lexical = lexical
+        self._settings = settings
+        self._frame = set(lexical.stems(FRAME_WORDS))
+        self._cache: dict[str, np.ndarray] = {}
+
+    def answer(self, question: str, retrieval: Retrieval, topics: list[str]) -> Draft:
+        candidates = self.candidates(retrieval)
+        best = max((c.relevance for c in candidates), default=0.0)
+        chosen = self._select(candidates, best)
+        specific, matched = self.specific_coverage(retrieval.query, chosen)
+        if not self.answerable(best, specific):
+            return Draft(abstention(topics), (), True, best, specific, matched)
+        return _compose(chosen, best, specific, matched)
+
+    def answerable(self, best: float, specific: float) -> bool:
+        if best >= self._settings.confident_relevance:
+            return True
+        return best >= self._settings.min_relevance and (
+            specific >= self._settings.specific_coverage
+        )
+
+    def candidates(self, retrieval: Retrieval) -> list[Candidate]:
+        """Every quotable sentence of the retrieved passages, scored."""
+        found = [
+            (p, (s, e), p.chunk.text[s:e])
+            for p in retrieval.passages
+            for s, e in p.chunk.sentences
+            if len(p.chunk.text[s:e].split()) >= MIN_WORDS
+        ]
+        if not found:
+            return []
+        sentences = np.concatenate(
+            [
+                self._vectors([t for _, _, t in found]),
+                self._vectors([f"{p.chunk.section}: {t}" for p, _, t in found]),
+            ]
+        )
+        queries = np.stack([retrieval.vector, retrieval.mended_vector])
+        dense = (sentences @ queries.T).reshape(2, len(found), 2).max(axis=(0, 2))
+        terms = {
+            stem: self._lexical.idf(stem) for stem in set(self._lexical.stems(retrieval.query))
+        }
+        return [
+            Candidate(p, span, text, float(d), _coverage(self._lexical, terms, text))
+            for (p, span, text), d in zip(found, dense, strict=True)
+        ]
+
+    def specific_coverage(
+        self, query: str, chosen: list[Candidate]
+    ) -> tuple[float, tuple[str, ...]]:
+        """IDF share of the question's specific stems that the quotes contain, and those stems."""
+        lexical = self._lexical
+        wanted = {
+            s
+            for s in set(lexical.stems(query)) - self._frame
+            if lexical.share(s) < self._settings.common_share
+        }
+        quoted = {stem for c in chosen for stem in lexical.stems(c.text)}
+        matched = wanted & quoted
+        total = sum(lexical.idf(s) for s in wanted)
+        share = sum(lexical.idf(s) for s in matched) / total if total else 0.0
+        return share, tuple(sorted(matched))
+
+    def _select(self, candidates: list[Candidate], best: float) -> list[Candidate]:
+        floor = best * self._settings.sentence_floor
+        chosen: list[Candidate] = []
+        for candidate in sorted(candidates, key=lambda c: -c.relevance):
+            if candidate.relevance < floor or len(chosen) == self._settings.max_sentences:
+                break
+            if not any(self._similar(candidate, c) for c in chosen):
+                chosen.append(candidate)
+        return chosen
+
+    def _similar(self, a: Candidate, b: Candidate) -> bool:
+        va, vb = self._vectors([a.text, b.text])
+        return float(va @ vb) >= self._settings.redundancy
+
+    def _vectors(self, texts: list[str]) -> np.ndarray:
+        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            for text, vector in zip(missing, self._embedder.embed(missing), strict=True):
+                self._cache[text] = vector
+        return np.stack([self._cache[t] for t in texts])
+
+
+def _coverage(lexical: LexicalIndex, terms: dict[str, float], text: str) -> float:
+    total = sum(terms.values())
+    if not total:
+        return 0.0
+    present = set(lexical.stems(text))
+    return sum(w for stem, w in terms.items() if stem in present) / total
+
+
+def _compose(
+    chosen: list[Candidate], best: float, specific: float, matched: tuple[str, ...]
+) -> Draft:
+    numbers: dict[str, int] = {}
+    quotes: dict[str, list[Span]] = {}
+    parts = []
+    for candidate in chosen:
+        cid = candidate.passage.chunk.id
+        n = numbers.setdefault(cid, len(numbers) + 1)
+        quotes.setdefault(cid, []).append(candidate.span)
+        parts.append(f"“{strip_footnotes(candidate.text)}” [{n}]")
+    by_id = {c.passage.chunk.id: c.passage for c in chosen}
+    citations = tuple(
+        Citation(n, by_id[cid], tuple(sorted(quotes[cid]))) for cid, n in numbers.items()
+    )
+    return Draft(" ".join(parts), citations, False, best, specific, matched)
+
+
+def abstention(topics: list[str]) -> str:
+    covered = f" It covers: {'; '.join(topics)}." if topics else ""
+    return f"The guidance here does not address this question.{covered}"

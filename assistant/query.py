@@ -1,0 +1,105 @@
+"""Rewrite a question for retrieval: mend typos, then add the guidance's own terms.
+
+Typos are mended against the index's vocabulary and the lexicon first, then against
+symspellpy's English frequency dictionary; a word is changed only when it is unknown
+to all of them, is at least four letters, and has a candidate within edit distance two.
+Acronyms (all capitals) are left alone. The rewrite is what retrieval searches for;
+the answer still shows the question as it was asked.
+"""
+
+from __future__ import annotations
+
+import importlib.resources
+import re
+import tomllib
+from dataclasses import dataclass
+from functools import cached_property
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from swguide.errors import ConfigError
+
+if TYPE_CHECKING:
+    from symspellpy import SymSpell
+
+WORD = re.compile(r"[A-Za-z][A-Za-z'-]*[A-Za-z]|[A-Za-z]")
+DICTIONARY_WORDS = 40_000
+
+
+@dataclass(frozen=True, slots=True)
+class Lexicon:
+    """Phrases people use, each mapped to the guidance's term for the same thing."""
+
+    phrases: dict[str, str]
+
+    @classmethod
+    def load(cls, path: Path) -> Lexicon:
+        if not path.is_file():
+            return cls({})
+        try:
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
+            return cls(
+                {w.lower(): t["guidance"] for t in data.get("terms", []) for w in t["words"]}
+            )
+        except (tomllib.TOMLDecodeError, KeyError, TypeError) as error:
+            raise ConfigError(f"{path} is not a valid lexicon ({error}): fix the file.") from None
+
+    def terms_for(self, text: str) -> list[str]:
+        lowered = f" {' '.join(WORD.findall(text.lower()))} "
+        found = [term for phrase, term in self.phrases.items() if f" {phrase} " in lowered]
+        return list(dict.fromkeys(found))
+
+    @property
+    def words(self) -> set[str]:
+        return {w for phrase in self.phrases for w in phrase.split()}
+
+
+@dataclass(frozen=True, slots=True)
+class Rewrite:
+    """The question with typos mended, and that plus the guidance's terms (for search)."""
+
+    mended: str
+    expanded: str
+
+
+class QueryRewriter:
+    def __init__(self, vocabulary: set[str], lexicon: Lexicon) -> None:
+        self._domain = {w.lower() for w in vocabulary} | lexicon.words
+        self._lexicon = lexicon
+
+    def rewrite(self, question: str) -> Rewrite:
+        mended = WORD.sub(lambda m: self._mend(m.group()), question)
+        terms = [t for t in self._lexicon.terms_for(mended) if t.lower() not in mended.lower()]
+        return Rewrite(mended, f"{mended} ({'; '.join(terms)})" if terms else mended)
+
+    def _mend(self, word: str) -> str:
+        lower = word.lower()
+        if "'" in word:
+            return word
+        if len(word) < 4 or word.isupper() or lower in self._domain or lower in self._english:
+            return word
+        from symspellpy import Verbosity
+
+        found = self._speller.lookup(lower, Verbosity.CLOSEST, max_edit_distance=2)
+        return found[0].term if found else word
+
+    @cached_property
+    def _english(self) -> dict[str, int]:
+        source = importlib.resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"
+        counts: dict[str, int] = {}
+        for line in source.read_text(encoding="utf-8").splitlines()[:DICTIONARY_WORDS]:
+            word, _, count = line.partition(" ")
+            counts[word] = int(count)
+        return counts
+
+    @cached_property
+    def _speller(self) -> SymSpell:
+        from symspellpy import SymSpell
+
+        speller = SymSpell(max_dictionary_edit_distance=2)
+        top = max(self._english.values())
+        for word in self._domain:
+            speller.create_dictionary_entry(word, top)
+        for word, count in self._english.items():
+            speller.create_dictionary_entry(word, count)
+        return speller

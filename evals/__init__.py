@@ -1,0 +1,1 @@
+"""Fixed questions and the scores computed from them (calibration here; the full suite later)."""

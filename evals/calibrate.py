@@ -1,0 +1,112 @@
+"""Calibrate the extractive answerer's abstention thresholds on `evals/scope.toml`.
+
+    python -m evals.calibrate [--data-dir DIR]
+
+For every question it prints the best sentence relevance and the question-specific
+words the quotes contain, then the threshold pair (`answer.min_relevance`,
+`answer.confident_relevance`) that abstains on every out-of-scope question while
+answering the most in-scope ones, with the widest margin to the nearest question.
+"""
+
+from __future__ import annotations
+
+import argparse
+import itertools
+import tomllib
+from dataclasses import dataclass
+from pathlib import Path
+
+from swguide import offline
+
+QUESTIONS = Path(__file__).with_name("scope.toml")
+
+
+@dataclass(frozen=True, slots=True)
+class Measured:
+    text: str
+    in_scope: bool
+    relevance: float
+    specific: float
+    matched: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Outcome:
+    low: float
+    high: float
+    coverage: float
+    wrong_answers: int
+    refusals: int
+    margin: float
+    low_margin: float
+
+    def answers(self, m: Measured) -> bool:
+        return m.relevance >= self.high or (m.relevance >= self.low and m.specific >= self.coverage)
+
+
+def load_questions(path: Path = QUESTIONS) -> list[tuple[str, bool]]:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return [(q["text"], q["scope"] == "in") for q in data["questions"]]
+
+
+def measure(assistant: object, questions: list[tuple[str, bool]]) -> list[Measured]:
+    from assistant.service import Assistant
+
+    assert isinstance(assistant, Assistant)
+    out = []
+    for text, in_scope in questions:
+        retrieval = assistant.retriever.retrieve(text)
+        draft = assistant.answerer.answer(text, retrieval, assistant.topics)
+        out.append(Measured(text, in_scope, draft.relevance, draft.specific, draft.matched))
+    return out
+
+
+def evaluate(measured: list[Measured], low: float, high: float, coverage: float) -> Outcome:
+    probe = Outcome(low, high, coverage, 0, 0, 0.0, 0.0)
+    wrong = sum(1 for m in measured if not m.in_scope and probe.answers(m))
+    refused = sum(1 for m in measured if m.in_scope and not probe.answers(m))
+    margin = min(abs(m.relevance - high) for m in measured)
+    low_margin = min(
+        (abs(m.relevance - low) for m in measured if m.specific >= coverage), default=1.0
+    )
+    return Outcome(low, high, coverage, wrong, refused, margin, low_margin)
+
+
+def choose(measured: list[Measured], coverage: float) -> Outcome:
+    """The threshold pair with no wrong answers, fewest refusals, then widest margins."""
+    values = sorted({round(m.relevance, 4) for m in measured})
+    cuts = [(a + b) / 2 for a, b in itertools.pairwise(values)]
+    outcomes = [evaluate(measured, lo, hi, coverage) for lo in cuts for hi in cuts if hi >= lo]
+    return min(outcomes, key=lambda o: (o.wrong_answers, o.refusals, -o.margin, -o.low_margin))
+
+
+def main(argv: list[str] | None = None) -> int:
+    offline.enforce()
+    from assistant.build import build_assistant
+    from swguide.settings import load_settings
+
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--data-dir", type=Path)
+    args = parser.parse_args(argv)
+    settings = load_settings(data_dir=args.data_dir)
+    measured = measure(build_assistant(settings), load_questions())
+    for m in sorted(measured, key=lambda m: -m.relevance):
+        scope = "in " if m.in_scope else "out"
+        words = ",".join(m.matched)[:28]
+        print(f"{scope} {m.relevance:6.3f} {m.specific:4.2f} {words:28} {m.text}")
+    answer = settings.answer
+    best = choose(measured, answer.specific_coverage)
+    current = evaluate(
+        measured, answer.min_relevance, answer.confident_relevance, answer.specific_coverage
+    )
+    for label, o in (("best", best), ("configured", current)):
+        print(
+            f"{label}: min_relevance={o.low:.3f} confident_relevance={o.high:.3f} "
+            f"out-of-scope answered={o.wrong_answers} in-scope refused={o.refusals} "
+            f"margins={o.margin:.3f}/{o.low_margin:.3f}"
+        )
+    return 0 if current.wrong_answers == 0 else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

