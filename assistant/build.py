@@ -27,7 +27,7 @@ def open_store(settings: Settings, create: bool = False) -> ChunkStore:
 
 
 def build_embedder(settings: Settings) -> OnnxEmbedder:
-    return load_embedder(settings.embedding, settings.models_dir, notify=_tell)
+    return load_embedder(settings.embedding, settings.model_cache, notify=_tell)
 
 
 def _tell(message: str) -> None:

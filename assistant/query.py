@@ -12,7 +12,7 @@ from __future__ import annotations
 import importlib.resources
 import re
 import tomllib
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -28,21 +28,35 @@ DICTIONARY_WORDS = 40_000
 
 @dataclass(frozen=True, slots=True)
 class Lexicon:
-    """Phrases people use, each mapped to the guidance's term for the same thing."""
+    """Phrases people use, each mapped to the guidance's term for the same thing.
+
+    `phrases` add the guidance's term to a query; `replacements` substitute it.
+    """
 
     phrases: dict[str, str]
+    replacements: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
         if not path.is_file():
             return cls({})
         try:
-            data = tomllib.loads(path.read_text(encoding="utf-8"))
-            return cls(
-                {w.lower(): t["guidance"] for t in data.get("terms", []) for w in t["words"]}
-            )
-        except (tomllib.TOMLDecodeError, KeyError, TypeError) as error:
+            terms = tomllib.loads(path.read_text(encoding="utf-8")).get("terms", [])
+            pairs = [
+                (w.lower(), t["guidance"], bool(t.get("replace", False)))
+                for t in terms
+                for w in t["words"]
+            ]
+        except (tomllib.TOMLDecodeError, KeyError, TypeError, AttributeError) as error:
             raise ConfigError(f"{path} is not a valid lexicon ({error}): fix the file.") from None
+        return cls(
+            {w: g for w, g, replace in pairs if not replace},
+            {w: g for w, g, replace in pairs if replace},
+        )
+
+    def replace(self, word: str) -> str:
+        """The guidance's word for `word` where the lexicon reads it as one, else `word`."""
+        return self.replacements.get(word.lower(), word)
 
     def terms_for(self, text: str) -> list[str]:
         lowered = f" {' '.join(WORD.findall(text.lower()))} "
@@ -51,7 +65,8 @@ class Lexicon:
 
     @property
     def words(self) -> set[str]:
-        return {w for phrase in self.phrases for w in phrase.split()}
+        every = [*self.phrases, *self.replacements.values()]
+        return {w for phrase in every for w in phrase.split()}
 
 
 @dataclass(frozen=True, slots=True)
@@ -68,7 +83,7 @@ class QueryRewriter:
         self._lexicon = lexicon
 
     def rewrite(self, question: str) -> Rewrite:
-        mended = WORD.sub(lambda m: self._mend(m.group()), question)
+        mended = WORD.sub(lambda m: self._lexicon.replace(self._mend(m.group())), question)
         terms = [t for t in self._lexicon.terms_for(mended) if t.lower() not in mended.lower()]
         return Rewrite(mended, f"{mended} ({'; '.join(terms)})" if terms else mended)
 

@@ -40,7 +40,7 @@ class _Paragraph:
 
 def embedded_text(title: str, headings: tuple[str, ...], text: str) -> str:
     """What the model embeds: the text under its document title and headings."""
-    path = " › ".join(h for h in (title, *headings) if h)
+    path = " › ".join(dict.fromkeys(h for h in (title, *headings) if h))
     return f"{path}\n\n{text}"
 
 

@@ -130,6 +130,9 @@ class Settings(BaseSettings):
         default_factory=default_data_dir,
         description="Where the embedded index and the prepared model live.",
     )
+    models_dir: Path | None = Field(
+        None, description="Where the prepared embedding model lives; unset: data_dir/models."
+    )
     corpus_dir: Path | None = Field(
         None, description="Default documents to ingest; unset means the bundled corpus."
     )
@@ -172,8 +175,8 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
     @property
-    def models_dir(self) -> Path:
-        return self.data_dir / "models"
+    def model_cache(self) -> Path:
+        return self.models_dir or self.data_dir / "models"
 
     def fingerprint(self) -> str:
         """A short hash of every setting that changes what an answer says."""

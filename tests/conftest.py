@@ -1,0 +1,129 @@
+"""Shared fixtures. Three tiers: unit tests use `FakeEmbedder`; tests marked `slow` use
+the real bundled model (exported once per session) and Chroma on disk; the end-to-end
+tests also run the real CLI, a `chroma run` server and the chat page in subprocesses."""
+
+from __future__ import annotations
+
+import hashlib
+import os
+import re
+import socket
+import subprocess
+import sys
+from collections.abc import Iterator, Sequence
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+
+from swguide import offline
+
+offline.enforce()
+
+from assistant.build import build_assistant, build_embedder, open_store  # noqa: E402
+from assistant.service import Assistant  # noqa: E402
+from ingest.embedding import OnnxEmbedder  # noqa: E402
+from ingest.pipeline import ingest  # noqa: E402
+from swguide.settings import Settings, load_settings  # noqa: E402
+
+REPO = Path(__file__).resolve().parent.parent
+BIN = Path(sys.executable).parent
+
+
+class FakeEmbedder:
+    """Deterministic bag-of-words vectors: texts sharing words are similar."""
+
+    model_id = "fake@0"
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        out = np.zeros((len(texts), 64), dtype=np.float32)
+        for row, text in enumerate(texts):
+            for word in re.findall(r"[a-z]+", text.lower()):
+                out[row, int(hashlib.md5(word.encode()).hexdigest(), 16) % 64] += 1.0
+        norms = np.linalg.norm(out, axis=1, keepdims=True)
+        return out / np.where(norms == 0, 1, norms)
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+
+@pytest.fixture(scope="session")
+def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    return tmp_path_factory.mktemp("models")
+
+
+@pytest.fixture
+def make_settings(models_dir: Path, tmp_path: Path) -> Any:
+    def make(**overrides: Any) -> Settings:
+        overrides.setdefault("data_dir", tmp_path / "data")
+        return load_settings(models_dir=models_dir, **overrides)
+
+    return make
+
+
+@pytest.fixture(scope="session")
+def embedder(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> OnnxEmbedder:
+    settings = load_settings(data_dir=tmp_path_factory.mktemp("unused"), models_dir=models_dir)
+    return build_embedder(settings)
+
+
+@pytest.fixture(scope="session")
+def corpus_settings(
+    models_dir: Path, embedder: OnnxEmbedder, tmp_path_factory: pytest.TempPathFactory
+) -> Settings:
+    """Settings of an index holding the bundled corpus, built once per session."""
+    import corpus
+
+    settings = load_settings(data_dir=tmp_path_factory.mktemp("corpus"), models_dir=models_dir)
+    report = ingest([corpus.DIRECTORY], open_store(settings, create=True), embedder, settings)
+    assert report.added > 0 and not report.skipped
+    return settings
+
+
+@pytest.fixture(scope="session")
+def assistant(corpus_settings: Settings, embedder: OnnxEmbedder) -> Assistant:
+    return build_assistant(corpus_settings, embedder)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("SWGUIDE_")}
+    env.update(
+        SWGUIDE_DATA_DIR=str(settings.data_dir),
+        SWGUIDE_MODELS_DIR=str(settings.model_cache),
+        **extra,
+    )
+    return env
+
+
+def run_cli(
+    args: list[str], settings: Settings, stdin: bytes | None = None, **extra: str
+) -> subprocess.CompletedProcess[bytes]:
+    return subprocess.run(
+        [str(BIN / "swguide"), *args],
+        input=stdin,
+        capture_output=True,
+        env=cli_env(settings, **extra),
+        timeout=300,
+        check=False,
+    )
+
+
+@pytest.fixture
+def write(tmp_path: Path) -> Iterator[Any]:
+    def put(name: str, content: str | bytes) -> Path:
+        path = tmp_path / "docs" / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        if isinstance(content, bytes):
+            path.write_bytes(content)
+        else:
+            path.write_text(content, encoding="utf-8")
+        return path
+
+    yield put

