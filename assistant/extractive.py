@@ -1,10 +1,10 @@
 """The extractive answerer: quotes the guidance's most relevant sentences, with citations.
 
-It needs no language model. Each sentence of the retrieved passages is scored by its
-embedding similarity to the question, the best of four views (the sentence alone or
-under its section heading; the question in the asker's words, typos mended, or with the
-guidance's terms added), plus a quarter of the IDF-weighted share of the search query's
-words it contains.
+It needs no language model. Each sentence of the top `answer.passages` retrieved
+passages, read under its section heading, is scored by its embedding similarity to the
+question (the better of the question in the asker's words, typos mended, and the
+question with the guidance's terms added), plus a quarter of the IDF-weighted share of
+the search query's words it contains.
 
 Whether to answer at all is decided from the best score, calibrated on questions inside
 and outside the guidance's scope (`python -m evals.calibrate`):
@@ -89,26 +89,20 @@ class ExtractiveAnswerer:
         )
 
     def candidates(self, retrieval: Retrieval) -> list[Candidate]:
-        """Every quotable sentence of the retrieved passages, scored."""
+        """Every quotable sentence of the top retrieved passages, scored."""
         found = [
             (p, (s, e), p.chunk.text[s:e])
-            for p in retrieval.passages
+            for p in retrieval.passages[: self._settings.passages]
             for s, e in p.chunk.sentences
             if len(p.chunk.text[s:e].split()) >= MIN_WORDS
         ]
         if not found:
             return []
-        sentences = np.concatenate(
-            [
-                self._vectors([t for _, _, t in found]),
-                self._vectors([f"{p.chunk.section}: {t}" for p, _, t in found]),
-            ]
-        )
+        sentences = self._vectors([f"{p.chunk.section}: {t}" for p, _, t in found])
         queries = np.stack([retrieval.vector, retrieval.mended_vector])
-        dense = (sentences @ queries.T).reshape(2, len(found), 2).max(axis=(0, 2))
-        terms = {
-            stem: self._lexical.idf(stem) for stem in set(self._lexical.stems(retrieval.query))
-        }
+        dense = (sentences @ queries.T).max(axis=1)
+        query = retrieval.query
+        terms = {stem: self._lexical.idf(stem) for stem in set(self._lexical.stems(query))}
         return [
             Candidate(p, span, text, float(d), _coverage(self._lexical, terms, text))
             for (p, span, text), d in zip(found, dense, strict=True)

@@ -1,0 +1,200 @@
+"""Benchmarks for swguide (figures, not tests). Run: `make bench` or
+
+    .venv/bin/python benchmarks/bench.py [--chunks 2000] [--repeats 3] [--json FILE]
+
+Reports: ingest time and chunks/s (bundled corpus; a synthetic corpus of about 2,000
+chunks); retrieval and full extractive-answer latency p50/p95 in one warm process (the
+answerer's sentence cache cleared before each question); cold `swguide ask` wall time
+as a whole process; peak memory (RSS) of both.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import resource
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+REPO = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(REPO))
+
+from swguide import offline  # noqa: E402
+
+offline.enforce()
+
+import corpus  # noqa: E402
+from assistant.build import build_assistant, build_embedder, open_store  # noqa: E402
+from evals.calibrate import load_questions  # noqa: E402
+from ingest.pipeline import ingest  # noqa: E402
+from ingest.sentences import sentence_spans  # noqa: E402
+from swguide.settings import Settings, default_data_dir, load_settings  # noqa: E402
+
+QUESTION = "Can I accept a client's LinkedIn request?"
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
+
+
+def synthetic_corpus(folder: Path, chunks: int, seed: int = 7) -> None:
+    """Documents of article-like paragraphs: recombined sentences, each paragraph unique."""
+    text = (corpus.DIRECTORY / "tips-for-social-media-etiquette.md").read_text(encoding="utf-8")
+    body = text.split("## References")[0]
+    pool = [body[s:e] for s, e in sentence_spans(body) if len(body[s:e].split()) > 6]
+    rng = random.Random(seed)
+    per_doc = 50
+    for d in range(max(chunks // per_doc, 1)):
+        lines = [f"# Synthetic guidance {d}"]
+        for p in range(per_doc):
+            if p % 10 == 0:
+                lines.append(f"\n## Part {p // 10} of document {d}")
+            sentences = rng.sample(pool, 4)
+            lines.append(f"\nParagraph {d}.{p}. " + " ".join(sentences))
+        (folder / f"synthetic-{d:03d}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
+
+
+def time_ingest(settings: Settings, paths: list[Path], embedder: Any) -> dict[str, float]:
+    started = time.perf_counter()
+    store = open_store(settings, create=True)
+    report = ingest(paths, store, embedder, settings)
+    seconds = time.perf_counter() - started
+    pieces = sum(embedder.count_tokens(c.text) for c in store.chunks())
+    return {
+        "chunks": report.added,
+        "seconds": seconds,
+        "chunks_per_s": report.added / seconds,
+        "word_pieces_per_chunk": pieces / max(report.added, 1),
+        "word_pieces_per_s": pieces / seconds,
+    }
+
+
+def time_answers(settings: Settings, embedder: Any, repeats: int) -> dict[str, float]:
+    assistant = build_assistant(settings, embedder)
+    questions = [q for q, _ in load_questions()]
+    retrieve, answer = [], []
+    for _ in range(repeats):
+        for question in questions:
+            started = time.perf_counter()
+            assistant.retriever.retrieve(question)
+            retrieve.append((time.perf_counter() - started) * 1000)
+            assistant.answerer._cache.clear()
+            started = time.perf_counter()
+            assistant.ask(question)
+            answer.append((time.perf_counter() - started) * 1000)
+    return {
+        "questions": len(retrieve),
+        "retrieve_p50_ms": percentile(retrieve, 50),
+        "retrieve_p95_ms": percentile(retrieve, 95),
+        "answer_p50_ms": percentile(answer, 50),
+        "answer_p95_ms": percentile(answer, 95),
+    }
+
+
+def time_cold_ask(settings: Settings, runs: int) -> dict[str, float]:
+    env_args = ["--data-dir", str(settings.data_dir)]
+    command = [str(Path(sys.executable).parent / "swguide"), *env_args, "ask", "--json", QUESTION]
+    walls = []
+    import os
+
+    env = {**os.environ, "SWGUIDE_MODELS_DIR": str(settings.model_cache)}
+    for _ in range(runs):
+        started = time.perf_counter()
+        subprocess.run(command, check=True, capture_output=True, env=env)
+        walls.append(time.perf_counter() - started)
+    peak = resource.getrusage(resource.RUSAGE_CHILDREN).ru_maxrss / 1024
+    return {
+        "runs": runs,
+        "median_s": statistics.median(walls),
+        "max_s": max(walls),
+        "peak_rss_mb": peak,
+    }
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--chunks", type=int, default=2000)
+    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--cold-runs", type=int, default=5)
+    parser.add_argument("--json", type=Path, help="Also write the figures to this file.")
+    args = parser.parse_args()
+    models = default_data_dir() / "models"
+    results: dict[str, Any] = {}
+    with tempfile.TemporaryDirectory() as tmp:
+        root = Path(tmp)
+        base = load_settings(data_dir=root / "default", models_dir=models)
+        embedder = build_embedder(base)
+        results["ingest_default"] = time_ingest(base, [corpus.DIRECTORY], embedder)
+        results["warm_default"] = time_answers(base, embedder, args.repeats)
+        results["cold_ask_default"] = time_cold_ask(base, args.cold_runs)
+        synthetic = root / "synthetic"
+        synthetic.mkdir()
+        synthetic_corpus(synthetic, args.chunks)
+        big = load_settings(data_dir=root / "big", models_dir=models)
+        results["ingest_synthetic"] = time_ingest(big, [synthetic], embedder)
+        results["warm_synthetic"] = time_answers(big, embedder, args.repeats)
+    results["peak_rss_mb_warm_process"] = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+    print_table(results)
+    if args.json:
+        args.json.write_text(json.dumps(results, indent=2), encoding="utf-8")
+    return 0
+
+
+def print_table(r: dict[str, Any]) -> None:
+    d, s = r["ingest_default"], r["ingest_synthetic"]
+    wd, ws, c = r["warm_default"], r["warm_synthetic"], r["cold_ask_default"]
+    rows = [
+        ("ingest, bundled corpus (first run)", f"{d['chunks']} chunks in {d['seconds']:.2f} s", ""),
+        (
+            "ingest, synthetic corpus",
+            f"{s['chunks']} chunks in {s['seconds']:.1f} s "
+            f"({s['chunks_per_s']:.0f} chunks/s; {s['word_pieces_per_chunk']:.0f} word pieces a "
+            f"chunk, {s['word_pieces_per_s']:.0f}/s)",
+            "≥ 100 chunks/s",
+        ),
+        (
+            "retrieval p50 / p95, bundled",
+            f"{wd['retrieve_p50_ms']:.1f} / {wd['retrieve_p95_ms']:.1f} ms",
+            "",
+        ),
+        (
+            f"retrieval p50 / p95, {s['chunks']} chunks",
+            f"{ws['retrieve_p50_ms']:.1f} / {ws['retrieve_p95_ms']:.1f} ms",
+            "p95 ≤ 50 ms",
+        ),
+        (
+            "extractive answer p50 / p95, bundled",
+            f"{wd['answer_p50_ms']:.1f} / {wd['answer_p95_ms']:.1f} ms",
+            "p95 ≤ 150 ms",
+        ),
+        (
+            f"extractive answer p50 / p95, {s['chunks']} chunks",
+            f"{ws['answer_p50_ms']:.1f} / {ws['answer_p95_ms']:.1f} ms",
+            "p95 ≤ 150 ms",
+        ),
+        (
+            "cold `swguide ask` (whole process)",
+            f"median {c['median_s']:.2f} s, max {c['max_s']:.2f} s over {c['runs']} runs",
+            "≤ 4 s",
+        ),
+        (
+            "peak memory",
+            f"{r['peak_rss_mb_warm_process']:.0f} MB benchmark process; "
+            f"{c['peak_rss_mb']:.0f} MB cold ask",
+            "",
+        ),
+    ]
+    print("| measure | figure | target |\n|---|---|---|")
+    for row in rows:
+        print(f"| {' | '.join(row)} |")
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
