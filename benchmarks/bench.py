@@ -34,6 +34,7 @@ from assistant.build import build_assistant, build_embedder, open_store  # noqa:
 from evals.calibrate import load_questions  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
 from ingest.sentences import sentence_spans  # noqa: E402
+from ingest.structure import markdown_blocks  # noqa: E402
 from swguide.settings import Settings, default_data_dir, load_settings  # noqa: E402
 
 QUESTION = "Can I accept a client's LinkedIn request?"
@@ -47,8 +48,10 @@ def percentile(values: list[float], q: float) -> float:
 def synthetic_corpus(folder: Path, chunks: int, seed: int = 7) -> None:
     """Documents of article-like paragraphs: recombined sentences, each paragraph unique."""
     text = (corpus.DIRECTORY / "tips-for-social-media-etiquette.md").read_text(encoding="utf-8")
-    body = text.split("## References")[0]
-    pool = [body[s:e] for s, e in sentence_spans(body) if len(body[s:e].split()) > 6]
+    paragraphs = [
+        b.text for b in markdown_blocks(text.split("## References")[0]) if not b.is_heading
+    ]
+    pool = [p[s:e] for p in paragraphs for s, e in sentence_spans(p) if len(p[s:e].split()) > 6]
     rng = random.Random(seed)
     per_doc = 50
     for d in range(max(chunks // per_doc, 1)):
@@ -56,7 +59,7 @@ def synthetic_corpus(folder: Path, chunks: int, seed: int = 7) -> None:
         for p in range(per_doc):
             if p % 10 == 0:
                 lines.append(f"\n## Part {p // 10} of document {d}")
-            sentences = rng.sample(pool, 4)
+            sentences = rng.sample(pool, 6)
             lines.append(f"\nParagraph {d}.{p}. " + " ".join(sentences))
         (folder / f"synthetic-{d:03d}.md").write_text("\n".join(lines) + "\n", encoding="utf-8")
 

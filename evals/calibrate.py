@@ -5,7 +5,8 @@
 For every question it prints the best sentence relevance and the question-specific
 words the quotes contain, then the threshold pair (`answer.min_relevance`,
 `answer.confident_relevance`) that abstains on every out-of-scope question while
-answering the most in-scope ones, with the widest margin to the nearest question.
+answering the most in-scope ones, with the widest margin to the nearest question, and
+the hit rate and MRR of retrieval on the in-scope questions (llama-index's evaluator).
 """
 
 from __future__ import annotations
@@ -49,6 +50,32 @@ def load_questions(path: Path = QUESTIONS) -> list[tuple[str, bool]]:
     return [(q["text"], q["scope"] == "in") for q in data["questions"]]
 
 
+def load_gold_sections(path: Path = QUESTIONS) -> dict[str, list[str]]:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return {q["text"]: q["sections"] for q in data["questions"] if q["scope"] == "in"}
+
+
+def retrieval_scores(assistant: object, gold: dict[str, list[str]]) -> dict[str, float]:
+    """Hit rate and MRR of the top passages, by llama-index's RetrieverEvaluator."""
+    from llama_index.core.evaluation import RetrieverEvaluator
+
+    from assistant.llamaindex import LlamaIndexRetriever
+    from assistant.service import Assistant
+
+    assert isinstance(assistant, Assistant)
+    chunks = assistant.retriever.chunks.values()
+    evaluator = RetrieverEvaluator.from_metric_names(
+        ["hit_rate", "mrr"], retriever=LlamaIndexRetriever(assistant.retriever)
+    )
+    totals = {"hit_rate": 0.0, "mrr": 0.0}
+    for question, sections in gold.items():
+        expected = [c.id for c in chunks if c.section in sections]
+        result = evaluator.evaluate(question, expected_ids=expected)
+        for name in totals:
+            totals[name] += result.metric_vals_dict[name] / len(gold)
+    return totals
+
+
 def measure(assistant: object, questions: list[tuple[str, bool]]) -> list[Measured]:
     from assistant.service import Assistant
 
@@ -89,7 +116,8 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path)
     args = parser.parse_args(argv)
     settings = load_settings(data_dir=args.data_dir)
-    measured = measure(build_assistant(settings), load_questions())
+    assistant = build_assistant(settings)
+    measured = measure(assistant, load_questions())
     for m in sorted(measured, key=lambda m: -m.relevance):
         scope = "in " if m.in_scope else "out"
         words = ",".join(m.matched)[:28]
@@ -105,6 +133,11 @@ def main(argv: list[str] | None = None) -> int:
             f"out-of-scope answered={o.wrong_answers} in-scope refused={o.refusals} "
             f"margins={o.margin:.3f}/{o.low_margin:.3f}"
         )
+    scores = retrieval_scores(assistant, load_gold_sections())
+    k = settings.retrieval.top_k
+    print(
+        f"retrieval of in-scope questions: hit@{k}={scores['hit_rate']:.2f} MRR={scores['mrr']:.2f}"
+    )
     return 0 if current.wrong_answers == 0 else 1
 
 

@@ -177,7 +177,7 @@ def _trace(source: Path, out: Path) -> None:
 class OnnxEmbedder:
     """Embeds text with the exported model; vectors are unit length, 384 wide."""
 
-    def __init__(self, folder: Path, batch_size: int = 32, threads: int = 0) -> None:
+    def __init__(self, folder: Path, batch_size: int = 4, threads: int = 0) -> None:
         import onnxruntime
         from tokenizers import Tokenizer
 

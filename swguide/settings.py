@@ -47,7 +47,9 @@ class EmbeddingSettings(_Section):
         description="SHA-256 the bundled model.safetensors must have.",
     )
     max_tokens: int = Field(256, description="The model's input window in word pieces.")
-    batch_size: int = Field(32, ge=1, le=512, description="Texts embedded per batch.")
+    batch_size: int = Field(
+        4, ge=1, le=512, description="Texts per ONNX run (small batches are fastest on CPU)."
+    )
     threads: int = Field(0, ge=0, description="ONNX Runtime threads (0: one per core).")
 
 
