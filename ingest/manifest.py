@@ -24,6 +24,8 @@ class DocumentEntry:
     publisher: str | None = None
     url: str | None = None
     footnotes: bool = False
+    original_sha256: str | None = None
+    text_sha256: str | None = None
 
 
 @dataclass(frozen=True, slots=True)

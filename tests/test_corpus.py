@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from pathlib import Path
 
@@ -40,14 +41,29 @@ def test_article_structure() -> None:
         assert f"[{n}]: #ref-{n}" in text
 
 
-@pytest.mark.skipif(not ORIGINAL.is_file(), reason="the shared original is not beside the repo")
+def rebuilt_original() -> str:
+    """The article's text as handed to us, rebuilt from the Markdown's blocks."""
+    blocks = markdown_blocks(ARTICLE.read_text(encoding="utf-8"))
+    kept = [re.sub(r'^<a id="ref-\d"></a>', "", b.text) for b in blocks if b.text != "References"]
+    return "\n\n".join(kept)
+
+
 def test_paragraphs_are_exactly_as_written() -> None:
-    original = ORIGINAL.read_text(encoding="utf-8").split("\n")
-    text = ARTICLE.read_text(encoding="utf-8")
-    body = [line for line in original[2:] if line.strip()]
-    assert len(body) == 22  # title, byline, 8 paragraphs, 6 headings, 6 references
-    for line in body:
-        assert line in text
+    entry = load_manifest(corpus.DIRECTORY).entry_for(ARTICLE)
+    assert entry is not None and entry.text_sha256
+    rebuilt = rebuilt_original()
+    assert hashlib.sha256(rebuilt.encode()).hexdigest() == entry.text_sha256
+    assert len(rebuilt.split("\n\n")) == 22  # title, byline, 8 paragraphs, 6 headings, 6 refs
+
+
+@pytest.mark.skipif(not ORIGINAL.is_file(), reason="the shared original is not beside the repo")
+def test_recorded_hashes_match_the_shared_original() -> None:
+    entry = load_manifest(corpus.DIRECTORY).entry_for(ARTICLE)
+    assert entry is not None
+    data = ORIGINAL.read_bytes()
+    assert hashlib.sha256(data).hexdigest() == entry.original_sha256
+    without_alt_text = "\n".join(data.decode().split("\n")[2:]).strip()
+    assert without_alt_text == rebuilt_original()
 
 
 def test_manifest_resolves_ibid_and_keeps_the_ambiguity() -> None:
