@@ -62,6 +62,11 @@ def build_page(assistant: Assistant) -> Any:
 def launch(assistant: Assistant, settings: Settings) -> None:
     page = build_page(assistant)
     page.queue(default_concurrency_limit=4)
+    print(
+        f"swguide chat page on http://{settings.chat.host}:{settings.chat.port} "
+        "(this computer only; Ctrl-C stops it)",
+        flush=True,
+    )
     page.launch(
         server_name=settings.chat.host,
         server_port=settings.chat.port,
@@ -71,5 +76,5 @@ def launch(assistant: Assistant, settings: Settings) -> None:
         mcp_server=False,
         pwa=False,
         ssr_mode=False,
-        quiet=False,
+        quiet=True,
     )
