@@ -69,10 +69,14 @@ def ask(obj: Context, question: str | None, as_json: bool) -> None:
     """Answer QUESTION, or one question per line from stdin, with numbered citations."""
     from assistant.build import build_assistant
     from assistant.render import answer_text
+    from assistant.service import clean_question
 
     started = time.perf_counter()
+    settings = obj.settings()
+    if question is not None:
+        clean_question(question, settings.limits)  # fail fast, before loading anything
     questions = [question] if question is not None else list(_stdin_questions())
-    assistant = build_assistant(obj.settings())
+    assistant = build_assistant(settings)
     load_ms = (time.perf_counter() - started) * 1000
     failed = False
     for text in questions:
@@ -95,6 +99,10 @@ def ask(obj: Context, question: str | None, as_json: bool) -> None:
 
 
 def _stdin_questions() -> Iterator[str]:
+    if sys.stdin.isatty():
+        raise InputError(
+            "No question given: pass one as an argument, or one per line on standard input."
+        )
     data = sys.stdin.buffer.read()
     try:
         text = data.decode("utf-8")
