@@ -6,11 +6,16 @@ import sys
 
 import corpus
 from assistant.extractive import ExtractiveAnswerer
+from assistant.followup import FollowUps
+from assistant.generative import GenerativeAnswerer
+from assistant.guard import GroundingGuard
+from assistant.llm.select import Choice, choose
 from assistant.query import Lexicon
 from assistant.retrieval import HybridRetriever
-from assistant.service import Assistant
+from assistant.service import Answerer, Assistant
 from ingest.embedding import OnnxEmbedder, load_embedder, model_id
 from ingest.store import ChunkStore, collection_name, connect
+from swguide.errors import IndexMissingError
 from swguide.settings import Settings
 
 
@@ -21,6 +26,10 @@ def store_location(settings: Settings) -> str:
 
 
 def open_store(settings: Settings, create: bool = False) -> ChunkStore:
+    if not create and not settings.chroma.host and not settings.chroma_path.is_dir():
+        raise IndexMissingError(
+            f"No index found in {settings.chroma_path}: run `swguide ingest` first."
+        )
     client = connect(settings.chroma, settings.chroma_path)
     name = collection_name(model_id(settings.embedding), settings.chunking)
     return ChunkStore.open(client, name, store_location(settings), create=create)
@@ -34,10 +43,30 @@ def _tell(message: str) -> None:
     print(message, file=sys.stderr)
 
 
-def build_assistant(settings: Settings, embedder: OnnxEmbedder | None = None) -> Assistant:
+def build_assistant(
+    settings: Settings,
+    embedder: OnnxEmbedder | None = None,
+    llm: str | None = None,
+    choice: Choice | None = None,
+) -> Assistant:
+    """The assistant the settings describe; `llm` overrides llm.backend (--llm)."""
     store = open_store(settings)
     embedder = embedder or build_embedder(settings)
     lexicon = Lexicon.load(settings.lexicon_file or corpus.DIRECTORY / "lexicon.toml")
     retriever = HybridRetriever(store, embedder, settings.retrieval, lexicon)
-    answerer = ExtractiveAnswerer(embedder, retriever.lexical, settings.answer)
-    return Assistant(retriever, answerer, settings.limits)
+    extractive = ExtractiveAnswerer(embedder, retriever.lexical, settings.answer)
+    choice = choice or choose(settings.llm, llm)
+    answerer: Answerer = extractive
+    if choice.generator is not None:
+        guard = GroundingGuard(embedder, retriever.lexical, settings.guard)
+        answerer = GenerativeAnswerer(
+            choice.generator, guard, extractive, settings.llm, settings.guard
+        )
+    return Assistant(
+        retriever,
+        extractive,
+        settings.limits,
+        answerer,
+        FollowUps(choice.generator),
+        choice.reason,
+    )

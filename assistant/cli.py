@@ -61,13 +61,25 @@ def cli(
     ctx.obj = Context(overrides, config, debug)
 
 
+LLM_HELP = "extractive, auto, ollama[:MODEL] or llamacpp[:PATH.gguf] (default: llm.backend)."
+
+
 @cli.command()
 @click.argument("question", required=False)
 @click.option("--json", "as_json", is_flag=True, help="Print JSON (one object per question).")
+@click.option("--llm", help=f"Who writes the answer: {LLM_HELP}")
+@click.option(
+    "--history",
+    type=click.Path(path_type=Path, dir_okay=False),
+    help="Earlier turns (JSON or JSON lines from `ask --json`) for a follow-up.",
+)
 @click.pass_obj
-def ask(obj: Context, question: str | None, as_json: bool) -> None:
+def ask(
+    obj: Context, question: str | None, as_json: bool, llm: str | None, history: Path | None
+) -> None:
     """Answer QUESTION, or one question per line from stdin, with numbered citations."""
     from assistant.build import build_assistant
+    from assistant.followup import load_history
     from assistant.render import answer_text
     from assistant.service import clean_question
 
@@ -75,13 +87,14 @@ def ask(obj: Context, question: str | None, as_json: bool) -> None:
     settings = obj.settings()
     if question is not None:
         clean_question(question, settings.limits)  # fail fast, before loading anything
+    turns = load_history(history) if history else []
     questions = [question] if question is not None else list(_stdin_questions())
-    assistant = build_assistant(settings)
+    assistant = build_assistant(settings, llm=llm)
     load_ms = (time.perf_counter() - started) * 1000
     failed = False
     for text in questions:
         try:
-            answer = assistant.ask(text)
+            answer = assistant.ask(text, turns)
         except InputError as error:
             if not as_json or question is not None:
                 raise
@@ -94,6 +107,8 @@ def ask(obj: Context, question: str | None, as_json: bool) -> None:
             click.echo(json.dumps(record, ensure_ascii=False))
         else:
             click.echo(answer_text(answer))
+            if answer.fallback:
+                click.echo(f"note: {answer.fallback}", err=True)
     if failed:
         sys.exit(2)
 
@@ -161,15 +176,29 @@ def ingest(obj: Context, paths: tuple[Path, ...], remove: tuple[str, ...], list_
 @cli.command()
 @click.option("--host", help="Address to bind (default 127.0.0.1).")
 @click.option("--port", type=int, help="Port (default 7860).")
+@click.option("--llm", help=f"Who writes the answers: {LLM_HELP}")
 @click.pass_obj
-def chat(obj: Context, host: str | None, port: int | None) -> None:
+def chat(obj: Context, host: str | None, port: int | None, llm: str | None) -> None:
     """Start the chat page (http://127.0.0.1:7860 by default)."""
     from assistant.build import build_assistant
     from assistant.chat import launch
 
     chat_settings = {k: v for k, v in (("host", host), ("port", port)) if v}
     settings = obj.settings(chat=chat_settings or None)
-    launch(build_assistant(settings), settings)
+    launch(build_assistant(settings, llm=llm), settings)
+
+
+@cli.command()
+@click.pass_obj
+def check(obj: Context) -> None:
+    """Report what can answer: index, embedding model, Ollama, GGUF, and auto's choice."""
+    from assistant.check import report
+
+    lines, ok = report(obj.settings())
+    for line in lines:
+        click.echo(line)
+    if not ok:
+        sys.exit(1)
 
 
 def _fail(message: str, code: int) -> NoReturn:

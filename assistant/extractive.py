@@ -18,15 +18,17 @@ and outside the guidance's scope (`python -m evals.calibrate`):
 
 from __future__ import annotations
 
+from collections.abc import Iterator
 from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.draft import Draft
 from assistant.retrieval import LexicalIndex, Retrieval
 from ingest.embedding import Embedder
 from ingest.sentences import strip_footnotes
 from swguide.settings import AnswerSettings
-from swguide.types import Citation, Passage, Span
+from swguide.types import Citation, Passage, SentenceCheck, Span
 
 LEXICAL_WEIGHT = 0.25
 MIN_WORDS = 4
@@ -52,16 +54,6 @@ class Candidate:
         return self.dense + LEXICAL_WEIGHT * self.lexical
 
 
-@dataclass(frozen=True, slots=True)
-class Draft:
-    text: str
-    citations: tuple[Citation, ...]
-    abstained: bool
-    relevance: float
-    specific: float
-    matched: tuple[str, ...]
-
-
 class ExtractiveAnswerer:
     name = "extractive"
 
@@ -80,6 +72,9 @@ class ExtractiveAnswerer:
         if not self.answerable(best, specific):
             return Draft(abstention(topics), (), True, best, specific, matched)
         return _compose(chosen, best, specific, matched)
+
+    def stream(self, question: str, retrieval: Retrieval, topics: list[str]) -> Iterator[Draft]:
+        yield self.answer(question, retrieval, topics)
 
     def answerable(self, best: float, specific: float) -> bool:
         if best >= self._settings.confident_relevance:
@@ -159,17 +154,19 @@ def _compose(
 ) -> Draft:
     numbers: dict[str, int] = {}
     quotes: dict[str, list[Span]] = {}
-    parts = []
+    parts, checks = [], []
     for candidate in chosen:
         cid = candidate.passage.chunk.id
         n = numbers.setdefault(cid, len(numbers) + 1)
         quotes.setdefault(cid, []).append(candidate.span)
-        parts.append(f"“{strip_footnotes(candidate.text)}” [{n}]")
+        quote = f"“{strip_footnotes(candidate.text)}”"
+        parts.append(f"{quote} [{n}]")
+        checks.append(SentenceCheck(quote, (cid,), True, 1.0, ("verbatim quote",), True, (n,)))
     by_id = {c.passage.chunk.id: c.passage for c in chosen}
     citations = tuple(
         Citation(n, by_id[cid], tuple(sorted(quotes[cid]))) for cid, n in numbers.items()
     )
-    return Draft(" ".join(parts), citations, False, best, specific, matched)
+    return Draft(" ".join(parts), citations, False, best, specific, matched, tuple(checks))
 
 
 def abstention(topics: list[str]) -> str:

@@ -4,12 +4,16 @@ from __future__ import annotations
 
 import time
 import unicodedata
+from collections.abc import Iterator, Sequence
+from typing import Protocol
 
+from assistant.draft import Draft
 from assistant.extractive import ExtractiveAnswerer
-from assistant.retrieval import HybridRetriever
+from assistant.followup import FollowUps, Turn
+from assistant.retrieval import HybridRetriever, Retrieval
 from swguide.errors import InputError
 from swguide.settings import LimitSettings
-from swguide.types import Answer
+from swguide.types import Answer, SentenceCheck
 
 EXAMPLE = 'swguide ask "Can I accept a client\'s LinkedIn request?"'
 
@@ -33,31 +37,71 @@ def clean_question(raw: str, limits: LimitSettings) -> str:
     return text
 
 
+class Answerer(Protocol):
+    @property
+    def name(self) -> str: ...
+
+    def stream(
+        self, question: str, retrieval: Retrieval, topics: list[str]
+    ) -> Iterator[SentenceCheck | Draft]: ...
+
+
 class Assistant:
     """Retrieves passages for a question and answers from them."""
 
     def __init__(
-        self, retriever: HybridRetriever, answerer: ExtractiveAnswerer, limits: LimitSettings
+        self,
+        retriever: HybridRetriever,
+        extractive: ExtractiveAnswerer,
+        limits: LimitSettings,
+        answerer: Answerer | None = None,
+        follow_ups: FollowUps | None = None,
+        backend_reason: str = "extractive",
     ) -> None:
         self.retriever = retriever
-        self.answerer = answerer
+        self.extractive = extractive
+        self.answerer: Answerer = answerer or extractive
+        self.follow_ups = follow_ups or FollowUps()
+        self.backend_reason = backend_reason
         self._limits = limits
-        self.topics = _topics(retriever)
 
-    def ask(self, question: str) -> Answer:
+    @property
+    def topics(self) -> list[str]:
+        return topics(self.retriever)
+
+    def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
+        *_, answer = self.stream(question, history)
+        assert isinstance(answer, Answer)
+        return answer
+
+    def stream(
+        self, question: str, history: Sequence[Turn] = ()
+    ) -> Iterator[SentenceCheck | Answer]:
+        """Verified sentences as a model writes them (provisional), then the Answer."""
         started = time.perf_counter()
         text = clean_question(question, self._limits)
-        retrieval = self.retriever.retrieve(text)
+        standalone, _ = self.follow_ups.standalone(text, history)
+        retrieval = self.retriever.retrieve(standalone)
         retrieved = time.perf_counter()
-        draft = self.answerer.answer(text, retrieval, self.topics)
+        draft = None
+        for event in self.answerer.stream(standalone, retrieval, self.topics):
+            if isinstance(event, Draft):
+                draft = event
+            else:
+                yield event
+        assert draft is not None
         done = time.perf_counter()
-        return Answer(
+        yield Answer(
             question=text,
+            standalone_question=standalone if standalone != text else None,
             text=draft.text,
             abstained=draft.abstained,
             citations=draft.citations,
             passages=retrieval.passages,
             backend=self.answerer.name,
+            backend_reason=self.backend_reason,
+            sentences=draft.sentences,
+            fallback=draft.fallback,
             timings_ms={
                 "retrieve": (retrieved - started) * 1000,
                 "answer": (done - retrieved) * 1000,
@@ -66,8 +110,16 @@ class Assistant:
         )
 
 
-def _topics(retriever: HybridRetriever) -> list[str]:
-    """The sections the index covers, in reading order, for abstentions to name."""
+TOPICS_SHOWN = 8
+
+
+def topics(retriever: HybridRetriever) -> list[str]:
+    """What the index covers, for abstentions to name: its sections in reading order, or
+    its documents' titles when there are too many sections to list."""
     ordered = sorted(retriever.chunks.values(), key=lambda c: (c.document_id, c.start))
-    sections = [c.section for c in ordered if c.section != "Introduction"]
-    return list(dict.fromkeys(sections))
+    sections = list(dict.fromkeys(c.section for c in ordered if c.section != "Introduction"))
+    if len(sections) <= TOPICS_SHOWN:
+        return sections
+    titles = list(dict.fromkeys(c.document_title for c in ordered))
+    more = len(titles) - TOPICS_SHOWN
+    return titles[:TOPICS_SHOWN] + ([f"and {more} more documents"] if more > 0 else [])

@@ -83,7 +83,7 @@ def measure(assistant: object, questions: list[tuple[str, bool]]) -> list[Measur
     out = []
     for text, in_scope in questions:
         retrieval = assistant.retriever.retrieve(text)
-        draft = assistant.answerer.answer(text, retrieval, assistant.topics)
+        draft = assistant.extractive.answer(text, retrieval, assistant.topics)
         out.append(Measured(text, in_scope, draft.relevance, draft.specific, draft.matched))
     return out
 
@@ -116,7 +116,7 @@ def main(argv: list[str] | None = None) -> int:
     parser.add_argument("--data-dir", type=Path)
     args = parser.parse_args(argv)
     settings = load_settings(data_dir=args.data_dir)
-    assistant = build_assistant(settings)
+    assistant = build_assistant(settings, llm="extractive")
     measured = measure(assistant, load_questions())
     for m in sorted(measured, key=lambda m: -m.relevance):
         scope = "in " if m.in_scope else "out"

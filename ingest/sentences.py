@@ -1,9 +1,9 @@
 """Sentence boundaries as character spans, with the fixes this corpus needs.
 
 Punkt (NLTK's trained English model, the copy that llama-index-core ships) finds the
-boundaries; two repairs follow. A footnote marker after a full stop ("clients.[3]")
-belongs to the sentence before it, and a full stop with no space before a capital
-("profession.NASW") still ends a sentence.
+boundaries; two repairs follow. A footnote or citation marker after a full stop
+("clients.[3]", "boundaries. [1][2]") belongs to the sentence before it, and a full stop
+with no space before a capital ("profession.NASW") still ends a sentence.
 """
 
 from __future__ import annotations
@@ -22,8 +22,15 @@ if TYPE_CHECKING:
     from nltk.tokenize.punkt import PunktSentenceTokenizer
 
 FOOTNOTE = re.compile(r"\[(\d{1,3})\]")
-_LEADING_MARKERS = re.compile(r"(?:\s*\[\d{1,3}\])+")
+# A citation marker as people and models write them: [1], [1, 2], [1-3], 【1】, [Passage 2].
+CITATION = re.compile(
+    r"[\[【]\s*(?:(?:passages?|sources?|refs?|references?)\s*)?"
+    r"(\d{1,3}(?:\s*(?:,|;|-|–|and)\s*\d{1,3})*)\s*[\]】]",
+    re.IGNORECASE,
+)
+_LEADING_MARKERS = re.compile(rf"(?:\s*(?:{CITATION.pattern}))+", re.IGNORECASE)
 _GLUED_BOUNDARY = re.compile(r"(?<=[a-z]{2}[.!?])(?=[A-Z][A-Za-z])")
+_MARKED_BOUNDARY = re.compile(rf"(?<=[.!?])(?:{CITATION.pattern})+(?=\s+[A-Z\"“])", re.IGNORECASE)
 
 
 def nltk_data_dir() -> Path:
@@ -79,9 +86,16 @@ def sentence_spans(text: str) -> list[Span]:
 
 
 def _split_glued(text: str, start: int, end: int) -> list[Span]:
+    """Cut where Punkt saw no boundary: "profession.NASW", "boundaries.【3】 Also"."""
     cuts = [m.start() for m in _GLUED_BOUNDARY.finditer(text, start, end)]
-    bounds = [start, *cuts, end]
-    return [(a, b) for a, b in itertools.pairwise(bounds) if a < b]
+    cuts += [m.end() for m in _MARKED_BOUNDARY.finditer(text, start, end) if m.end() < end]
+    spans = []
+    for a, b in itertools.pairwise([start, *sorted(cuts), end]):
+        while a < b and text[a].isspace():
+            a += 1
+        if a < b:
+            spans.append((a, b))
+    return spans
 
 
 def footnotes_in(text: str) -> tuple[int, ...]:

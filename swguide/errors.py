@@ -8,8 +8,11 @@ can show it as it is.
     ├── InputError          a question is empty, too long or not text
     ├── DocumentError       a document cannot be ingested (it is skipped)
     ├── ModelError          the bundled embedding model is missing or corrupt
-    └── StoreError          the Chroma store cannot be used
-        └── IndexMissingError   nothing has been ingested yet
+    ├── StoreError          the Chroma store cannot be used
+    │   └── IndexMissingError   nothing has been ingested yet
+    └── LLMError            a language model cannot be used
+        ├── LLMUnavailableError      not reachable, model not pulled, no GGUF file
+        └── LLMIncompleteError       the answer stalled, timed out or broke off midway
 """
 
 from __future__ import annotations
@@ -40,4 +43,16 @@ class StoreError(SwguideError):
 
 
 class IndexMissingError(StoreError):
+    pass
+
+
+class LLMError(SwguideError):
+    pass
+
+
+class LLMUnavailableError(LLMError):
+    pass
+
+
+class LLMIncompleteError(LLMError):
     pass

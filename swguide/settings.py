@@ -102,6 +102,59 @@ class AnswerSettings(_Section):
     )
 
 
+BACKEND_PATTERN = r"^(auto|extractive|ollama(:.+)?|llamacpp(:.+)?)$"
+
+
+class LLMSettings(_Section):
+    backend: str = Field(
+        "auto",
+        pattern=BACKEND_PATTERN,
+        description=(
+            "Who writes answers: extractive, ollama[:MODEL], llamacpp[:PATH.gguf], or auto "
+            "(Ollama when reachable with the model, else llama.cpp when a GGUF is set, else "
+            "extractive)."
+        ),
+    )
+    ollama_host: str = Field(
+        "http://127.0.0.1:11434", description="Ollama server (OLLAMA_HOST is honoured)."
+    )
+    ollama_model: str = Field("llama3.2", description="Ollama model to use.")
+    gguf: Path | None = Field(None, description="GGUF model file for llama.cpp.")
+    chat_format: str | None = Field(
+        None, description="llama.cpp chat format; unset: the GGUF's template, or by family."
+    )
+    request_timeout: float = Field(
+        30.0, gt=0, description="Seconds to wait for a connection or the next streamed piece."
+    )
+    total_timeout: float = Field(120.0, gt=0, description="Seconds an answer may take in all.")
+    temperature: float = Field(0.0, ge=0, le=2, description="Sampling temperature.")
+    seed: int = Field(42, description="Sampling seed.")
+    context_tokens: int = Field(2048, ge=512, description="Model context window to use.")
+    max_answer_tokens: int = Field(256, ge=16, description="Longest answer generated.")
+    threads: int = Field(0, ge=0, description="llama.cpp threads (0: one per core).")
+
+
+class GuardSettings(_Section):
+    min_similarity: float = Field(
+        0.55,
+        ge=0,
+        le=1,
+        description="Embedding similarity a sentence needs to its closest cited sentence(s).",
+    )
+    min_coverage: float = Field(
+        0.7,
+        ge=0,
+        le=1,
+        description="Share of a sentence's content words that its cited passages must contain.",
+    )
+    min_supported_share: float = Field(
+        0.5,
+        ge=0,
+        le=1,
+        description="Below this share of supported sentences, the extractive answer is shown.",
+    )
+
+
 class LimitSettings(_Section):
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
     max_document_bytes: int = Field(
@@ -147,6 +200,8 @@ class Settings(BaseSettings):
     chunking: ChunkingSettings = Field(ChunkingSettings(), description="How text is cut.")
     retrieval: RetrievalSettings = Field(RetrievalSettings(), description="Passage search.")
     answer: AnswerSettings = Field(AnswerSettings(), description="The extractive answerer.")
+    llm: LLMSettings = Field(LLMSettings(), description="Local language models.")
+    guard: GuardSettings = Field(GuardSettings(), description="The grounding guard.")
     limits: LimitSettings = Field(LimitSettings(), description="Input size limits.")
     chat: ChatSettings = Field(ChatSettings(), description="The chat page.")
 
@@ -168,10 +223,11 @@ class Settings(BaseSettings):
         dotenv_settings: PydanticBaseSettingsSource,
         file_secret_settings: PydanticBaseSettingsSource,
     ) -> tuple[PydanticBaseSettingsSource, ...]:
+        sources = [init_settings, env_settings, _OllamaHost(settings_cls)]
         path = _config_file.get()
-        if path is None:
-            return init_settings, env_settings
-        return init_settings, env_settings, TomlConfigSettingsSource(settings_cls, path)
+        if path is not None:
+            sources.append(TomlConfigSettingsSource(settings_cls, path))
+        return tuple(sources)
 
     @property
     def chroma_path(self) -> Path:
@@ -184,9 +240,20 @@ class Settings(BaseSettings):
     def fingerprint(self) -> str:
         """A short hash of every setting that changes what an answer says."""
         relevant = self.model_dump(
-            mode="json", include={"embedding", "chunking", "retrieval", "answer"}
+            mode="json", include={"embedding", "chunking", "retrieval", "answer", "llm", "guard"}
         )
         return hashlib.sha256(repr(sorted(relevant.items())).encode()).hexdigest()[:16]
+
+
+class _OllamaHost(PydanticBaseSettingsSource):
+    """Ollama's own OLLAMA_HOST, below SWGUIDE_LLM__OLLAMA_HOST and above the file."""
+
+    def get_field_value(self, field: Any, field_name: str) -> tuple[Any, str, bool]:
+        return None, field_name, False
+
+    def __call__(self) -> dict[str, Any]:
+        host = os.environ.get("OLLAMA_HOST")
+        return {"llm": {"ollama_host": host}} if host else {}
 
 
 def _config_path(explicit: Path | None) -> Path | None:

@@ -143,6 +143,34 @@ class Citation:
 
 
 @dataclass(frozen=True, slots=True)
+class SentenceCheck:
+    """The grounding guard's verdict on one sentence of an answer."""
+
+    text: str
+    cited: tuple[str, ...]
+    supported: bool
+    score: float
+    reasons: tuple[str, ...] = ()
+    shown: bool = False
+    citations: tuple[int, ...] = ()
+
+    @property
+    def verdict(self) -> str:
+        return "supported" if self.supported else "unsupported"
+
+    def to_dict(self) -> dict[str, Any]:
+        return {
+            "text": self.text,
+            "citations": list(self.citations),
+            "cited_chunk_ids": list(self.cited),
+            "verdict": self.verdict,
+            "score": round(self.score, 4),
+            "reasons": list(self.reasons),
+            "shown": self.shown,
+        }
+
+
+@dataclass(frozen=True, slots=True)
 class Answer:
     """An answer with its citations, everything retrieved, and how it was made."""
 
@@ -153,15 +181,23 @@ class Answer:
     passages: tuple[Passage, ...]
     backend: str
     timings_ms: dict[str, float] = field(default_factory=dict)
+    sentences: tuple[SentenceCheck, ...] = ()
+    fallback: str | None = None
+    backend_reason: str = ""
+    standalone_question: str | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
+            "standalone_question": self.standalone_question,
             "answer": self.text,
             "abstained": self.abstained,
             "citations": [c.to_dict() for c in self.citations],
+            "sentences": [s.to_dict() for s in self.sentences],
+            "fallback": self.fallback,
             "passages": [p.to_dict() for p in self.passages],
             "backend": self.backend,
+            "backend_reason": self.backend_reason,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
 

@@ -83,7 +83,7 @@ def corpus_settings(
 
 @pytest.fixture(scope="session")
 def assistant(corpus_settings: Settings, embedder: OnnxEmbedder) -> Assistant:
-    return build_assistant(corpus_settings, embedder)
+    return build_assistant(corpus_settings, embedder, llm="extractive")
 
 
 def free_port() -> int:

@@ -1,0 +1,87 @@
+"""`swguide check`: one line for each part that answering needs, and whether it works."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from assistant.build import open_store, store_location
+from assistant.llm.select import automatic
+from ingest.embedding import RECORD, OnnxEmbedder, export_dir, file_sha256, model_id
+from swguide.errors import LLMUnavailableError, SwguideError
+from swguide.settings import Settings
+
+
+def report(settings: Settings) -> tuple[list[str], bool]:
+    """The report's lines, and whether anything can answer (the index is usable)."""
+    index, index_ok = _index(settings)
+    model, model_ok = _embedding(settings)
+    choice = automatic(settings.llm)
+    lines = [
+        index,
+        model,
+        _ollama(settings),
+        _gguf(settings.llm.gguf),
+        f"auto would choose: {choice.name} ({choice.reason})",
+    ]
+    return lines, index_ok and model_ok
+
+
+def _index(settings: Settings) -> tuple[str, bool]:
+    try:
+        store = open_store(settings)
+        records = store.records()
+    except SwguideError as error:
+        return f"index: {error}", False
+    chunks = sum(len(r.chunk_ids) for r in records.values())
+    if not chunks:
+        return f"index: empty in {store_location(settings)}: run `swguide ingest`", False
+    return (
+        f"index: {len(records)} documents, {chunks} chunks, embedding model "
+        f"{model_id(settings.embedding)}, in {store_location(settings)} ({store.name})",
+        True,
+    )
+
+
+def _embedding(settings: Settings) -> tuple[str, bool]:
+    folder = export_dir(settings.embedding, settings.model_cache)
+    if not (folder / RECORD).is_file():
+        return (
+            f"embedding model: not prepared yet in {folder}: the first `swguide ingest` or "
+            "`swguide ask` prepares it (about 10 s)"
+        ), True
+    try:
+        OnnxEmbedder(folder)
+    except SwguideError as error:
+        return f"embedding model: {error}", False
+    return (
+        f"embedding model: {model_id(settings.embedding)} ready in {folder} (SHA-256 checked)",
+        True,
+    )
+
+
+def _ollama(settings: Settings) -> str:
+    from assistant.llm._ollama import OllamaGenerator, has_model
+
+    generator = OllamaGenerator(settings.llm)
+    try:
+        models = generator.models()
+    except LLMUnavailableError as error:
+        return f"ollama: {error}"
+    listed = ", ".join(models) or "none"
+    missing = (
+        ""
+        if has_model(models, generator.model)
+        else (
+            f"; llm.ollama_model {generator.model} is not pulled (`ollama pull {generator.model}`)"
+        )
+    )
+    return f"ollama: reachable at {generator.host}; models: {listed}{missing}"
+
+
+def _gguf(path: Path | None) -> str:
+    if path is None:
+        return "llama.cpp: no GGUF file configured (set llm.gguf, or use --llm llamacpp:PATH)"
+    if not path.is_file():
+        return f"llama.cpp: the GGUF file {path} does not exist: fix llm.gguf"
+    size = path.stat().st_size / 1e6
+    return f"llama.cpp: {path} ({size:.0f} MB, SHA-256 {file_sha256(path)})"

@@ -1,0 +1,126 @@
+"""The generative answerer: a local LLM writes, the grounding guard decides what is shown.
+
+The extractive answerer runs first: when it abstains (nothing relevant was retrieved)
+no model is asked. Otherwise the model sees the top passages (as many as its context
+allows) and its reply is checked sentence by sentence as it streams. Only supported
+sentences are shown, their citations renumbered in order of first use. When fewer than
+`guard.min_supported_share` of the sentences are supported (or none), when the model
+says the passages do not cover the question, or when it fails midway, the extractive
+answer is shown instead and `fallback` says why; a partial reply is never shown.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from dataclasses import replace
+
+from assistant.draft import Draft
+from assistant.extractive import ExtractiveAnswerer
+from assistant.guard import Claim, GroundingGuard, parse_claims
+from assistant.llm import Generator
+from assistant.prompt import ABSTAIN, Prompt, build_prompt
+from assistant.retrieval import Retrieval
+from swguide.errors import LLMError
+from swguide.settings import GuardSettings, LLMSettings
+from swguide.types import Citation, SentenceCheck
+
+
+class GenerativeAnswerer:
+    def __init__(
+        self,
+        generator: Generator,
+        guard: GroundingGuard,
+        extractive: ExtractiveAnswerer,
+        llm: LLMSettings,
+        settings: GuardSettings,
+    ) -> None:
+        self.generator = generator
+        self._guard = guard
+        self._extractive = extractive
+        self._llm = llm
+        self._settings = settings
+
+    @property
+    def name(self) -> str:
+        return self.generator.name
+
+    def answer(self, question: str, retrieval: Retrieval, topics: list[str]) -> Draft:
+        for event in self.stream(question, retrieval, topics):
+            if isinstance(event, Draft):
+                return event
+        raise AssertionError("stream() always ends with a Draft")
+
+    def stream(
+        self, question: str, retrieval: Retrieval, topics: list[str]
+    ) -> Iterator[SentenceCheck | Draft]:
+        """Supported sentences as they are verified (provisional), then the final Draft."""
+        base = self._extractive.answer(question, retrieval, topics)
+        if base.abstained:
+            yield base
+            return
+        budget = self.generator.context_tokens - self._llm.max_answer_tokens
+        prompt = build_prompt(question, retrieval.passages, self.generator.count_tokens, budget)
+        numbers: dict[str, int] = {}
+        checks: list[SentenceCheck] = []
+        text = ""
+        try:
+            for delta in self.generator.stream(prompt.messages):
+                text += delta
+                for claim in _complete(parse_claims(text, len(prompt.passages)))[len(checks) :]:
+                    checks.append(self._check(claim, prompt, question, numbers))
+                    if checks[-1].shown:
+                        yield checks[-1]
+        except LLMError as error:
+            yield _fallback(base, str(error), checks)
+            return
+        for claim in parse_claims(text, len(prompt.passages))[len(checks) :]:
+            checks.append(self._check(claim, prompt, question, numbers))
+        yield self._compose(base, text, checks, prompt)
+
+    def _check(
+        self, claim: Claim, prompt: Prompt, question: str, numbers: dict[str, int]
+    ) -> SentenceCheck:
+        check = self._guard.check(claim, prompt.passages, question)
+        if not check.supported:
+            return check
+        cited = tuple(numbers.setdefault(cid, len(numbers) + 1) for cid in check.cited)
+        return replace(check, shown=True, citations=cited)
+
+    def _compose(
+        self, base: Draft, text: str, checks: list[SentenceCheck], prompt: Prompt
+    ) -> Draft:
+        shown = [c for c in checks if c.shown]
+        if text.strip().rstrip(".") == ABSTAIN.rstrip("."):
+            return _fallback(base, "the model found the passages do not cover the question", checks)
+        if not shown or len(shown) < self._settings.min_supported_share * len(checks):
+            reason = (
+                f"only {len(shown)} of {len(checks)} sentences the model wrote were "
+                "supported by the passages they cite"
+            )
+            return _fallback(base, reason, checks)
+        by_id = {p.chunk.id: p for p in prompt.passages}
+        order: dict[str, int] = {}
+        for check in shown:
+            for cid, n in zip(check.cited, check.citations, strict=True):
+                order.setdefault(cid, n)
+        citations = tuple(
+            Citation(n, by_id[cid]) for cid, n in sorted(order.items(), key=lambda i: i[1])
+        )
+        body = " ".join(f"{c.text} " + "".join(f"[{n}]" for n in c.citations) for c in shown)
+        return replace(base, text=body, citations=citations, sentences=tuple(checks))
+
+
+def _complete(claims: list[Claim]) -> list[Claim]:
+    """Claims followed by one with words in it: the stream has moved past them."""
+    if len(claims) > 1 and any(ch.isalpha() for ch in claims[-1].text):
+        return claims[:-1]
+    return []
+
+
+def _fallback(base: Draft, reason: str, checks: list[SentenceCheck]) -> Draft:
+    rejected = tuple(replace(c, shown=False, citations=()) for c in checks)
+    return replace(
+        base,
+        fallback=f"{reason}; showing the quoted answer instead",
+        sentences=base.sentences + rejected,
+    )

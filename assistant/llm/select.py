@@ -1,0 +1,94 @@
+"""Which answerer runs: the --llm choice, or what `auto` finds available."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from assistant.llm import Generator
+from swguide.errors import ConfigError, LLMUnavailableError
+from swguide.settings import LLMSettings
+
+if TYPE_CHECKING:
+    from assistant.llm._llamacpp import LlamaCppGenerator
+    from assistant.llm._ollama import OllamaGenerator
+
+
+@dataclass(frozen=True, slots=True)
+class Choice:
+    generator: Generator | None
+    reason: str
+
+    @property
+    def name(self) -> str:
+        return self.generator.name if self.generator else "extractive"
+
+
+def parse(spec: str) -> tuple[str, str | None]:
+    kind, _, argument = spec.partition(":")
+    if kind not in {"auto", "extractive", "ollama", "llamacpp"} or (
+        argument and kind in {"auto", "extractive"}
+    ):
+        raise ConfigError(
+            f"Unknown --llm {spec!r}: use extractive, auto, ollama[:MODEL] or llamacpp[:PATH.gguf]."
+        )
+    return kind, argument or None
+
+
+def choose(settings: LLMSettings, spec: str | None = None) -> Choice:
+    """Build the backend `spec` (default: llm.backend) names; errors say the fix."""
+    kind, argument = parse(spec or settings.backend)
+    if kind == "extractive":
+        return Choice(None, "extractive: chosen in the settings or with --llm")
+    if kind == "ollama":
+        return Choice(ollama(settings, argument), "ollama: chosen in the settings or with --llm")
+    if kind == "llamacpp":
+        return Choice(
+            llamacpp(settings, argument), "llamacpp: chosen in the settings or with --llm"
+        )
+    return automatic(settings)
+
+
+def automatic(settings: LLMSettings) -> Choice:
+    """Ollama when reachable with the model, else llama.cpp when a GGUF is set, else none."""
+    from assistant.llm._ollama import OllamaGenerator, has_model
+
+    candidate = OllamaGenerator(settings)
+    try:
+        models = candidate.models()
+    except LLMUnavailableError:
+        notes = [f"Ollama not reachable at {candidate.host}"]
+    else:
+        if has_model(models, candidate.model):
+            return Choice(candidate, f"auto: Ollama at {candidate.host} has {candidate.model}")
+        notes = [f"Ollama at {candidate.host} has no {candidate.model}"]
+    if settings.gguf is None:
+        notes.append("no GGUF file configured")
+    else:
+        try:
+            generator = llamacpp(settings, None)
+            return Choice(generator, f"auto: {'; '.join(notes)}; llama.cpp on {settings.gguf}")
+        except LLMUnavailableError as error:
+            notes.append(f"the GGUF file is unusable ({error})")
+    return Choice(None, f"auto: {'; '.join(notes)}; extractive")
+
+
+def ollama(settings: LLMSettings, model: str | None) -> OllamaGenerator:
+    from assistant.llm._ollama import OllamaGenerator
+
+    generator = OllamaGenerator(settings, model)
+    generator.ensure_ready()
+    return generator
+
+
+def llamacpp(settings: LLMSettings, path: str | None) -> LlamaCppGenerator:
+    from assistant.llm._llamacpp import LlamaCppGenerator
+
+    chosen = Path(path).expanduser() if path else settings.gguf
+    if chosen is None:
+        raise LLMUnavailableError(
+            "No GGUF file is configured: use --llm llamacpp:PATH.gguf or set "
+            "llm.gguf (SWGUIDE_LLM__GGUF)."
+        )
+    return LlamaCppGenerator(settings, chosen)
