@@ -54,11 +54,11 @@ def build_assistant(
     embedder = embedder or build_embedder(settings)
     lexicon = Lexicon.load(settings.lexicon_file or corpus.DIRECTORY / "lexicon.toml")
     retriever = HybridRetriever(store, embedder, settings.retrieval, lexicon)
-    extractive = ExtractiveAnswerer(embedder, retriever.lexical, settings.answer)
+    extractive = ExtractiveAnswerer(embedder, settings.answer)
     choice = choice or choose(settings.llm, llm)
     answerer: Answerer = extractive
     if choice.generator is not None:
-        guard = GroundingGuard(embedder, retriever.lexical, settings.guard)
+        guard = GroundingGuard(embedder, settings.guard)
         answerer = GenerativeAnswerer(
             choice.generator, guard, extractive, settings.llm, settings.guard
         )
@@ -69,4 +69,5 @@ def build_assistant(
         answerer,
         FollowUps(choice.generator),
         choice.reason,
+        settings.fingerprint(),
     )

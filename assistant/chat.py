@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from assistant.render import source_line
+from assistant.render import plain, source_line
 from assistant.service import Assistant
 from swguide.errors import SwguideError
 from swguide.settings import Settings
@@ -29,9 +29,8 @@ def answer_markdown(answer: Answer) -> str:
         chunk = c.passage.chunk
         parts.append(f"\n**[{c.n}]** {chunk.document_title} › {chunk.section}")
         parts += [f"\n_{source_line(s)}_" for s in c.passage.sources]
-        parts.append(
-            "\n" + "\n".join(f"> {line}" if line else ">" for line in chunk.text.splitlines())
-        )
+        text = plain(chunk.text).replace("<", "&lt;")  # no images, links or HTML from passages
+        parts.append("\n" + "\n".join(f"> {line}" if line else ">" for line in text.splitlines()))
     return "\n".join(parts)
 
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import json
 import sys
 import time
-from collections.abc import Callable, Iterator
 from pathlib import Path
-from typing import Any, NoReturn, TypeVar
+from typing import TYPE_CHECKING, Any, NoReturn
 
 import click
 
@@ -20,7 +19,9 @@ from swguide import offline
 from swguide.errors import InputError, SwguideError
 from swguide.settings import Settings, load_settings
 
-F = TypeVar("F", bound=Callable[..., Any])
+if TYPE_CHECKING:
+    from assistant.followup import Turn
+    from assistant.service import Assistant
 
 
 class Context:
@@ -80,7 +81,6 @@ def ask(
     """Answer QUESTION, or one question per line from stdin, with numbered citations."""
     from assistant.build import build_assistant
     from assistant.followup import load_history
-    from assistant.render import answer_text
     from assistant.service import clean_question
 
     started = time.perf_counter()
@@ -88,50 +88,70 @@ def ask(
     if question is not None:
         clean_question(question, settings.limits)  # fail fast, before loading anything
     turns = load_history(history) if history else []
-    questions = [question] if question is not None else list(_stdin_questions())
+    questions: list[str | InputError] = [question] if question is not None else _stdin_questions()
     assistant = build_assistant(settings, llm=llm)
     load_ms = (time.perf_counter() - started) * 1000
-    failed = False
-    for text in questions:
-        try:
-            answer = assistant.ask(text, turns)
-        except InputError as error:
-            if not as_json or question is not None:
-                raise
-            failed = True
-            click.echo(json.dumps({"error": str(error), "question": text}))
-            continue
-        if as_json:
-            record = answer.to_dict()
-            record["timings_ms"]["load"] = round(load_ms, 2)
-            click.echo(json.dumps(record, ensure_ascii=False))
-        else:
-            click.echo(answer_text(answer))
-            if answer.fallback:
-                click.echo(f"note: {answer.fallback}", err=True)
-    if failed:
+    failed = [_answer_one(assistant, item, turns, as_json, load_ms) for item in questions]
+    if any(failed):
         sys.exit(2)
 
 
-def _stdin_questions() -> Iterator[str]:
+def _answer_one(
+    assistant: Assistant,
+    item: str | InputError,
+    turns: list[Turn],
+    as_json: bool,
+    load_ms: float,
+) -> bool:
+    """Print one answer (or, in JSON, one error object in its place); True if it failed."""
+    from assistant.render import answer_text
+
+    try:
+        if isinstance(item, InputError):
+            raise item
+        answer = assistant.ask(item, turns)
+    except InputError as error:
+        if not as_json:
+            raise
+        question = item if isinstance(item, str) else None
+        click.echo(json.dumps({"error": str(error), "question": question}, ensure_ascii=False))
+        return True
+    if as_json:
+        record = answer.to_dict()
+        record["timings_ms"]["load"] = round(load_ms, 2)
+        click.echo(json.dumps(record, ensure_ascii=False))
+    else:
+        click.echo(answer_text(answer))
+        if answer.fallback:
+            click.echo(f"note: {answer.fallback}", err=True)
+    return False
+
+
+def _stdin_questions() -> list[str | InputError]:
+    """One question per non-blank line of stdin; a line that is not UTF-8 is an error in
+    its place, so the other lines are still answered."""
     if sys.stdin.isatty():
         raise InputError(
             "No question given: pass one as an argument, or one per line on standard input."
         )
-    data = sys.stdin.buffer.read()
-    try:
-        text = data.decode("utf-8")
-    except UnicodeDecodeError as error:
-        raise InputError(
-            f"Standard input is not UTF-8 text (bad byte at {error.start}): "
-            "send plain UTF-8 text, one question per line."
-        ) from None
-    lines = [line for line in text.splitlines() if line.strip()]
-    if not lines:
+    questions: list[str | InputError] = []
+    for number, raw in enumerate(sys.stdin.buffer.read().split(b"\n"), start=1):
+        if not raw.strip():
+            continue
+        try:
+            questions.append(raw.rstrip(b"\r").decode("utf-8"))
+        except UnicodeDecodeError as error:
+            questions.append(
+                InputError(
+                    f"Line {number} is not UTF-8 text (bad byte at {error.start}): send plain "
+                    "UTF-8 text, one question per line."
+                )
+            )
+    if not questions:
         raise InputError(
             "No question given: pass one as an argument, or one per line on standard input."
         )
-    yield from lines
+    return questions
 
 
 @cli.command()
@@ -171,6 +191,8 @@ def ingest(obj: Context, paths: tuple[Path, ...], remove: tuple[str, ...], list_
     for path, reason in report.skipped:
         click.echo(f"skipped {path}: {reason}", err=True)
     click.echo(report.summary())
+    if report.skipped and not report.documents and not report.removed:
+        sys.exit(2)  # nothing could be ingested: say so to scripts too
 
 
 @cli.command()

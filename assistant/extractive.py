@@ -24,9 +24,9 @@ from dataclasses import dataclass
 import numpy as np
 
 from assistant.draft import Draft
-from assistant.retrieval import LexicalIndex, Retrieval
+from assistant.render import quote_text
+from assistant.retrieval import Retrieval, stems
 from ingest.embedding import Embedder
-from ingest.sentences import strip_footnotes
 from swguide.settings import AnswerSettings
 from swguide.types import Citation, Passage, SentenceCheck, Span
 
@@ -57,18 +57,17 @@ class Candidate:
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, lexical: LexicalIndex, settings: AnswerSettings):
+    def __init__(self, embedder: Embedder, settings: AnswerSettings):
         self._embedder = embedder
-        self._lexical = lexical
         self._settings = settings
-        self._frame = set(lexical.stems(FRAME_WORDS))
+        self._frame = set(stems(FRAME_WORDS))
         self._cache: dict[str, np.ndarray] = {}
 
     def answer(self, question: str, retrieval: Retrieval, topics: list[str]) -> Draft:
         candidates = self.candidates(retrieval)
         best = max((c.relevance for c in candidates), default=0.0)
         chosen = self._select(candidates, best)
-        specific, matched = self.specific_coverage(retrieval.query, chosen)
+        specific, matched = self.specific_coverage(retrieval, chosen)
         if not self.answerable(best, specific):
             return Draft(abstention(topics), (), True, best, specific, matched)
         return _compose(chosen, best, specific, matched)
@@ -89,31 +88,31 @@ class ExtractiveAnswerer:
             (p, (s, e), p.chunk.text[s:e])
             for p in retrieval.passages[: self._settings.passages]
             for s, e in p.chunk.sentences
-            if len(p.chunk.text[s:e].split()) >= MIN_WORDS
+            if len(quote_text(p.chunk.text[s:e]).split()) >= MIN_WORDS
         ]
         if not found:
             return []
         sentences = self._vectors([f"{p.chunk.section}: {t}" for p, _, t in found])
         queries = np.stack([retrieval.vector, retrieval.mended_vector])
         dense = (sentences @ queries.T).max(axis=1)
-        query = retrieval.query
-        terms = {stem: self._lexical.idf(stem) for stem in set(self._lexical.stems(query))}
+        lexical = retrieval.lexical
+        terms = {stem: lexical.idf(stem) for stem in set(stems(retrieval.query))}
         return [
-            Candidate(p, span, text, float(d), _coverage(self._lexical, terms, text))
+            Candidate(p, span, text, float(d), _coverage(terms, text))
             for (p, span, text), d in zip(found, dense, strict=True)
         ]
 
     def specific_coverage(
-        self, query: str, chosen: list[Candidate]
+        self, retrieval: Retrieval, chosen: list[Candidate]
     ) -> tuple[float, tuple[str, ...]]:
         """IDF share of the question's specific stems that the quotes contain, and those stems."""
-        lexical = self._lexical
+        lexical = retrieval.lexical
         wanted = {
             s
-            for s in set(lexical.stems(query)) - self._frame
+            for s in set(stems(retrieval.query)) - self._frame
             if lexical.share(s) < self._settings.common_share
         }
-        quoted = {stem for c in chosen for stem in lexical.stems(c.text)}
+        quoted = {stem for c in chosen for stem in stems(c.text)}
         matched = wanted & quoted
         total = sum(lexical.idf(s) for s in wanted)
         share = sum(lexical.idf(s) for s in matched) / total if total else 0.0
@@ -141,11 +140,11 @@ class ExtractiveAnswerer:
         return np.stack([self._cache[t] for t in texts])
 
 
-def _coverage(lexical: LexicalIndex, terms: dict[str, float], text: str) -> float:
+def _coverage(terms: dict[str, float], text: str) -> float:
     total = sum(terms.values())
     if not total:
         return 0.0
-    present = set(lexical.stems(text))
+    present = set(stems(text))
     return sum(w for stem, w in terms.items() if stem in present) / total
 
 
@@ -159,7 +158,7 @@ def _compose(
         cid = candidate.passage.chunk.id
         n = numbers.setdefault(cid, len(numbers) + 1)
         quotes.setdefault(cid, []).append(candidate.span)
-        quote = f"“{strip_footnotes(candidate.text)}”"
+        quote = f"“{quote_text(candidate.text)}”"
         parts.append(f"{quote} [{n}]")
         checks.append(SentenceCheck(quote, (cid,), True, 1.0, ("verbatim quote",), True, (n,)))
     by_id = {c.passage.chunk.id: c.passage for c in chosen}

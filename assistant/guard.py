@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.retrieval import LexicalIndex
+from assistant.retrieval import stems
 from ingest.embedding import Embedder
 from ingest.sentences import CITATION, FOOTNOTE, sentence_spans
 from swguide.settings import GuardSettings
@@ -189,9 +189,8 @@ def _numbers(group: str) -> list[int]:
 
 
 class GroundingGuard:
-    def __init__(self, embedder: Embedder, lexical: LexicalIndex, settings: GuardSettings):
+    def __init__(self, embedder: Embedder, settings: GuardSettings):
         self._embedder = embedder
-        self._lexical = lexical
         self._settings = settings
 
     def check(self, claim: Claim, passages: Sequence[Passage], question: str) -> SentenceCheck:
@@ -223,10 +222,10 @@ class GroundingGuard:
         )
 
     def _coverage(self, claim: str, cited: str) -> float:
-        wanted = set(self._lexical.stems(claim))
+        wanted = set(stems(claim))
         if not wanted:
             return 1.0
-        return len(wanted & set(self._lexical.stems(cited))) / len(wanted)
+        return len(wanted & set(stems(cited))) / len(wanted)
 
     def _hard_checks(self, claim: str, cited: str, closest: list[str], question: str) -> list[str]:
         reasons = []
@@ -251,8 +250,8 @@ class GroundingGuard:
             if not all(any(scope & other for other in cited) for scope in claimed):
                 return ["negation not in the cited text"]
             return []
-        stems = set(self._lexical.stems(claim))
-        if any(len(stems & scope) >= 2 for scope in cited):
+        claimed_stems = set(stems(claim))
+        if any(len(claimed_stems & scope) >= 2 for scope in cited):
             return ["the cited text negates this"]
         return []
 
@@ -263,8 +262,8 @@ class GroundingGuard:
         scopes = []
         for i, token in enumerate(tokens):
             if token in NEGATIONS:
-                after = set(self._lexical.stems(" ".join(tokens[i + 1 : i + 1 + NEGATION_SCOPE])))
-                scopes.append(after or set(self._lexical.stems(" ".join(tokens[:i]))))
+                after = set(stems(" ".join(tokens[i + 1 : i + 1 + NEGATION_SCOPE])))
+                scopes.append(after or set(stems(" ".join(tokens[:i]))))
         return scopes
 
 

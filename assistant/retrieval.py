@@ -8,8 +8,12 @@ an interrupted ingest are never returned.
 
 from __future__ import annotations
 
+import re
+import threading
 from collections.abc import Sequence
 from dataclasses import dataclass
+from functools import cache
+from typing import Any
 
 import numpy as np
 
@@ -34,25 +38,43 @@ class Retrieval:
     query: str
     vector: np.ndarray
     mended_vector: np.ndarray
+    lexical: LexicalIndex
+
+
+WORDS = r"(?u)\b\w\w+\b"
+
+
+@cache
+def _stemmer() -> Any:
+    import Stemmer
+
+    return Stemmer.Stemmer("english")
+
+
+def stems(text: str) -> list[str]:
+    """The stemmed content words of `text`, analysed exactly as BM25 analyses them."""
+    stop = english_stopwords()
+    words = [w for w in re.findall(WORDS, text.lower()) if w not in stop]
+    return list(_stemmer().stemWords(words))
 
 
 class LexicalIndex:
-    """BM25 over stemmed words, NLTK's English stop words removed."""
+    """BM25 over stemmed words, NLTK's English stop words removed; document frequencies."""
 
     def __init__(self, texts: Sequence[str]) -> None:
         import bm25s
-        import Stemmer
         from bm25s.tokenization import Tokenizer
 
-        self._stemmer = Stemmer.Stemmer("english")
-        self._tokenizer = Tokenizer(stemmer=self._stemmer, stopwords=sorted(english_stopwords()))
+        self._tokenizer = Tokenizer(
+            splitter=WORDS, stemmer=_stemmer(), stopwords=sorted(english_stopwords())
+        )
         ids = self._tokenizer.tokenize(list(texts), return_as="ids", show_progress=False)
         self._bm25 = bm25s.BM25()
         self._bm25.index(ids, show_progress=False)
         self._n = len(texts)
         self._df: dict[str, int] = {}
         for text in texts:
-            for stem in set(self.stems(text)):
+            for stem in set(stems(text)):
                 self._df[stem] = self._df.get(stem, 0) + 1
 
     def scores(self, query: str) -> np.ndarray:
@@ -60,13 +82,6 @@ class LexicalIndex:
             [query], update_vocab=False, return_as="ids", show_progress=False
         )[0]
         return np.asarray(self._bm25.get_scores(ids), dtype=np.float32)
-
-    def stems(self, text: str) -> list[str]:
-        """The stemmed content words of `text`, analysed exactly as BM25 analyses them."""
-        words = [
-            w for w in self._tokenizer.splitter(text.lower()) if w not in self._tokenizer.stopwords
-        ]
-        return list(self._stemmer.stemWords(words))
 
     def share(self, stem: str) -> float:
         """The share of indexed passages that contain a stem."""
@@ -78,8 +93,25 @@ class LexicalIndex:
         return float(np.log(1 + (self._n - count + 0.5) / (count + 0.5)))
 
 
+@dataclass(frozen=True, slots=True)
+class Snapshot:
+    """The committed index as one search sees it: chunks, BM25 and vocabulary."""
+
+    signature: tuple[tuple[str, str], ...]
+    records: dict[str, DocumentRecord]
+    chunks: dict[str, Chunk]
+    order: list[str]
+    lexical: LexicalIndex
+    rewriter: QueryRewriter
+
+
 class HybridRetriever:
-    """Finds the passages most relevant to a question."""
+    """Finds the passages most relevant to a question.
+
+    It works on a snapshot of the committed index and takes a new one when a document
+    record changes (one small query per question), so a chat page that keeps running
+    while documents are ingested answers from the current index.
+    """
 
     def __init__(
         self,
@@ -91,40 +123,71 @@ class HybridRetriever:
         self._store = store
         self._embedder = embedder
         self._settings = settings
-        self.records: dict[str, DocumentRecord] = store.records()
-        listed = [cid for r in self.records.values() for cid in r.chunk_ids]
+        self._lexicon = lexicon or Lexicon({})
+        self._lock = threading.Lock()
+        self._snapshot = self._load(store.signature())
+
+    @property
+    def records(self) -> dict[str, DocumentRecord]:
+        return self._snapshot.records
+
+    @property
+    def chunks(self) -> dict[str, Chunk]:
+        return self._snapshot.chunks
+
+    @property
+    def lexical(self) -> LexicalIndex:
+        return self._snapshot.lexical
+
+    def current(self) -> Snapshot:
+        """The snapshot for the index as it is now, reloaded if a record changed."""
+        signature = self._store.signature()
+        with self._lock:
+            if signature != self._snapshot.signature:
+                self._snapshot = self._load(signature)
+            return self._snapshot
+
+    def _load(self, signature: tuple[tuple[str, str], ...]) -> Snapshot:
+        records = self._store.records()
+        listed = [cid for r in records.values() for cid in r.chunk_ids]
         if not listed:
             raise IndexMissingError(
-                f"The index in {store.where} is empty: run `swguide ingest` first."
+                f"The index in {self._store.where} is empty: run `swguide ingest` first."
             )
-        self.chunks: dict[str, Chunk] = {c.id: c for c in store.chunks(listed)}
-        self._order = list(self.chunks)
-        texts = [f"{c.section}\n{c.text}" for c in self.chunks.values()]
-        self.lexical = LexicalIndex(texts)
+        chunks = {c.id: c for c in self._store.chunks(listed)}
+        texts = [f"{c.section}\n{c.text}" for c in chunks.values()]
         vocabulary = {w.lower() for t in texts for w in WORD.findall(t)}
-        self.rewriter = QueryRewriter(vocabulary, lexicon or Lexicon({}))
+        return Snapshot(
+            signature,
+            records,
+            chunks,
+            list(chunks),
+            LexicalIndex(texts),
+            QueryRewriter(vocabulary, self._lexicon),
+        )
 
     def retrieve(self, question: str) -> Retrieval:
-        rewrite = self.rewriter.rewrite(question)
+        snap = self.current()
+        rewrite = snap.rewriter.rewrite(question)
         query = rewrite.expanded
         vectors = self._embedder.embed(list(dict.fromkeys([query, rewrite.mended])))
         vector = vectors[0]
         dense = [
             (cid, sim)
             for cid, sim in self._store.nearest(vector, self._settings.candidates)
-            if cid in self.chunks
+            if cid in snap.chunks
         ]
-        bm25 = self.lexical.scores(query)
+        bm25 = snap.lexical.scores(query)
         top = np.argsort(-bm25)[: self._settings.candidates]
-        lexical = [(self._order[i], float(bm25[i])) for i in top if bm25[i] > 0]
+        lexical = [(snap.order[i], float(bm25[i])) for i in top if bm25[i] > 0]
         fused = self._fuse([dense, lexical])
         dense_by = dict(dense)
         lexical_by = dict(lexical)
         passages = tuple(
-            self._passage(cid, score, dense_by.get(cid), lexical_by.get(cid))
+            _passage(snap, cid, score, dense_by.get(cid), lexical_by.get(cid))
             for cid, score in fused[: self._settings.top_k]
         )
-        return Retrieval(passages, query, vector, vectors[-1])
+        return Retrieval(passages, query, vector, vectors[-1], snap.lexical)
 
     def _fuse(self, rankings: list[list[tuple[str, float]]]) -> list[tuple[str, float]]:
         scores: dict[str, float] = {}
@@ -133,10 +196,11 @@ class HybridRetriever:
                 scores[cid] = scores.get(cid, 0.0) + 1.0 / (self._settings.rrf_k + rank + 1)
         return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
 
-    def _passage(
-        self, cid: str, score: float, dense: float | None, lexical: float | None
-    ) -> Passage:
-        chunk = self.chunks[cid]
-        record = self.records.get(chunk.document_id)
-        sources = tuple(s for n in chunk.footnotes if record and (s := record.source(n)))
-        return Passage(chunk, score, dense, lexical, sources, record.url if record else None)
+
+def _passage(
+    snap: Snapshot, cid: str, score: float, dense: float | None, lexical: float | None
+) -> Passage:
+    chunk = snap.chunks[cid]
+    record = snap.records.get(chunk.document_id)
+    sources = tuple(s for n in chunk.footnotes if record and (s := record.source(n)))
+    return Passage(chunk, score, dense, lexical, sources, record.url if record else None)

@@ -57,12 +57,14 @@ class Assistant:
         answerer: Answerer | None = None,
         follow_ups: FollowUps | None = None,
         backend_reason: str = "extractive",
+        settings_hash: str = "",
     ) -> None:
         self.retriever = retriever
         self.extractive = extractive
         self.answerer: Answerer = answerer or extractive
         self.follow_ups = follow_ups or FollowUps()
         self.backend_reason = backend_reason
+        self.settings_hash = settings_hash
         self._limits = limits
 
     @property
@@ -100,6 +102,7 @@ class Assistant:
             passages=retrieval.passages,
             backend=self.answerer.name,
             backend_reason=self.backend_reason,
+            settings_hash=self.settings_hash,
             sentences=draft.sentences,
             fallback=draft.fallback,
             timings_ms={

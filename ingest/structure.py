@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from markdown_it import MarkdownIt
 
 _PARAGRAPH_BREAK = re.compile(r"\n[ \t]*\n")
+_LINE_BREAK = re.compile(r"\r\n?|\n")
 _END_PUNCTUATION = (".", ",", ";", ":", "?", "!", ")", '"', "”")
 REFERENCE_HEADINGS = {"references", "bibliography", "works cited", "footnotes", "endnotes"}
 _TEXT_BLOCKS = {"paragraph_open", "fence", "code_block", "html_block"}
@@ -59,10 +60,9 @@ def _block(text: str, start: int, end: int, level: int, title: str | None = None
 
 
 def _line_offsets(text: str) -> list[int]:
-    offsets = [0]
-    for line in text.splitlines(keepends=True):
-        offsets.append(offsets[-1] + len(line))
-    return [*offsets, len(text)]
+    """Where each line starts, breaking lines only where markdown-it does (\n, \r\n, \r),
+    not at the other separators str.splitlines() knows (U+2028, form feed, ...)."""
+    return [0, *(m.end() for m in _LINE_BREAK.finditer(text)), len(text)]
 
 
 def plain_blocks(text: str) -> list[Block]:
@@ -82,7 +82,7 @@ def plain_blocks(text: str) -> list[Block]:
 def _mark_headings(blocks: list[Block]) -> list[Block]:
     marked: list[Block] = []
     seen_heading = False
-    for block, after in zip(blocks, [*blocks[1:], None], strict=True):
+    for block, after in zip(blocks, [*blocks[1:], None][: len(blocks)], strict=True):
         if after is not None and looks_like_heading(block.text, after.text):
             marked.append(Block(2 if seen_heading else 1, block.start, block.end, block.text))
             seen_heading = True

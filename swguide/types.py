@@ -78,6 +78,7 @@ class DocumentRecord:
     chunk_ids: tuple[str, ...]
     root: str | None = None
     author: str | None = None
+    publisher: str | None = None
     url: str | None = None
     sources: tuple[Source, ...] = ()
     ingested_at: str = ""
@@ -185,6 +186,7 @@ class Answer:
     fallback: str | None = None
     backend_reason: str = ""
     standalone_question: str | None = None
+    settings_hash: str = ""
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -198,6 +200,7 @@ class Answer:
             "passages": [p.to_dict() for p in self.passages],
             "backend": self.backend,
             "backend_reason": self.backend_reason,
+            "settings_hash": self.settings_hash,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }
 

@@ -74,11 +74,14 @@ def test_stdin_gives_one_json_object_per_line(corpus_settings: Settings) -> None
 
 
 def test_stdin_line_errors_are_reported_in_place(corpus_settings: Settings) -> None:
-    stdin = f"{QUESTION}\n{'x' * 3000}\n".encode()
+    stdin = f"{QUESTION}\n{'x' * 3000}\n".encode() + b"caf\xe9 policy?\n" + QUESTION.encode()
     result = run_cli(["ask", "--json"], corpus_settings, stdin=stdin)
     records = [json.loads(line) for line in result.stdout.decode().splitlines()]
     assert result.returncode == 2
-    assert "answer" in records[0] and "over the limit" in records[1]["error"]
+    assert len(records) == 4
+    assert "answer" in records[0] and "answer" in records[3]
+    assert "over the limit" in records[1]["error"]
+    assert records[2]["error"].startswith("Line 3 is not UTF-8") and records[2]["question"] is None
 
 
 @pytest.mark.parametrize(
@@ -86,7 +89,6 @@ def test_stdin_line_errors_are_reported_in_place(corpus_settings: Settings) -> N
     [
         (["ask", "   "], None, "The question is empty"),
         (["ask", "y" * 2001], None, "over the limit of 2,000"),
-        (["ask", "--json"], b"\xff\xfe\xfa", "not UTF-8"),
         (["ask", "--json"], b"\n\n", "No question given"),
         (["--config", "/nonexistent.toml", "ask", "hi"], None, "does not exist"),
     ],

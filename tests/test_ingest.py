@@ -150,3 +150,109 @@ def test_vectors_are_stored_for_the_embedded_text(
     got = open_store(settings)._chunks.get(include=["embeddings", "documents"])
     expected = embedder.embed([f"Records\n\n{got['documents'][0]}"])
     assert np.allclose(np.asarray(got["embeddings"]), expected, atol=1e-5)
+
+
+def test_deleted_files_and_folders_leave_the_index(
+    make_settings: Any, embedder: OnnxEmbedder, write: Any, tmp_path: Path
+) -> None:
+    settings = make_settings()
+    single = write("single.md", RECORDS)
+    folder = tmp_path / "folder"
+    folder.mkdir()
+    (folder / "policy.md").write_text(POLICY)
+    store = open_store(settings, create=True)
+    ingest([single, folder], store, embedder, settings)
+    single.unlink()
+    (folder / "policy.md").unlink()
+    folder.rmdir()
+    report = ingest([single, folder], store, embedder, settings)
+    assert report.removed == 3 and not report.skipped
+    assert store.records() == {}
+
+
+def test_a_moved_folder_keeps_its_ids_and_vectors(
+    make_settings: Any, embedder: OnnxEmbedder, tmp_path: Path
+) -> None:
+    settings = make_settings()
+    old, new = tmp_path / "old", tmp_path / "new"
+    old.mkdir()
+    (old / "policy.md").write_text(POLICY)
+    store = open_store(settings, create=True)
+    ingest([old], store, embedder, settings)
+    ids = set(store.records()["policy"].chunk_ids)
+    old.rename(new)
+    report = ingest([new], store, embedder, settings)
+    assert (report.added, report.removed, report.unchanged) == (0, 0, 2)
+    record = store.records()["policy"]
+    assert set(record.chunk_ids) == ids and record.path == str(new / "policy.md")
+
+
+def test_clashing_names_get_distinct_ids(
+    make_settings: Any, embedder: OnnxEmbedder, tmp_path: Path
+) -> None:
+    settings = make_settings()
+    for name in ("f1/policy.md", "f2/policy.md", "caps/A.md", "caps/a.md", "intl/é.md"):
+        path = tmp_path / name
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_text(f"# {name}\n\nText of {name} about social media policy for clients.\n")
+    store = open_store(settings, create=True)
+    folders = [tmp_path / f for f in ("f1", "f2", "caps", "intl")]
+    report = ingest(folders, store, embedder, settings)
+    assert report.documents == 5 and not report.skipped
+    ids = set(store.records())
+    assert len(ids) == 5 and "é" in ids and "policy" in ids
+    again = ingest(folders, store, embedder, settings)
+    assert again.unchanged == again.documents == 5 and set(store.records()) == ids
+
+
+def test_a_document_with_no_passages_is_skipped(
+    make_settings: Any, embedder: OnnxEmbedder, write: Any
+) -> None:
+    settings = make_settings()
+    path = write("refs.md", "# Title\n\n## References\n\n[1] Somebody, 2020.\n")
+    report = ingest([path], open_store(settings, create=True), embedder, settings)
+    assert report.documents == 0
+    assert report.skipped[0][1].startswith("has no passages to index")
+
+
+def test_recent_unlisted_chunks_survive_another_ingest(
+    make_settings: Any, embedder: OnnxEmbedder, write: Any
+) -> None:
+    """Chunks written moments ago may belong to an ingest still running elsewhere."""
+    import time
+
+    settings = make_settings()
+    folder = write("policy.md", POLICY).parent
+    store = open_store(settings, create=True)
+    ingest([folder], store, embedder, settings)
+    store._chunks.add(
+        ids=["in-flight"],
+        embeddings=embedder.embed(["x"]),
+        documents=["x"],
+        metadatas=[{"document_id": "other", "written": time.time()}],
+    )
+    report = ingest([folder], store, embedder, settings)
+    assert report.removed == 0 and "in-flight" in store.stored_ids()
+
+
+def test_reads_are_batched(
+    make_settings: Any, embedder: OnnxEmbedder, write: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    settings = make_settings()
+    ingest([write("policy.md", POLICY)], open_store(settings, create=True), embedder, settings)
+    monkeypatch.setattr("ingest.store.GET_BATCH", 1)
+    store = open_store(settings)
+    ids = list(store.records()["policy"].chunk_ids)
+    assert [c.id for c in store.chunks(ids)] == ids
+
+
+def test_a_running_retriever_sees_new_documents(
+    make_settings: Any, embedder: OnnxEmbedder, write: Any
+) -> None:
+    settings = make_settings()
+    ingest([write("policy.md", POLICY)], open_store(settings, create=True), embedder, settings)
+    retriever = HybridRetriever(open_store(settings), embedder, settings.retrieval)
+    assert "records" not in retriever.records
+    ingest([write("records.md", RECORDS)], open_store(settings), embedder, settings)
+    found = retriever.retrieve("How long are electronic records of client contact kept?")
+    assert found.passages[0].chunk.document_id == "records"

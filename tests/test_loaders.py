@@ -85,6 +85,23 @@ def test_pdf_text_pages_and_paragraphs(write: Any, tmp_path: Path) -> None:
     assert "Records" in [b.text for b in doc.blocks if b.is_heading]
 
 
+def test_pdf_with_a_blank_page(tmp_path: Path) -> None:
+    path = make_pdf(tmp_path / "blank.pdf", [["Policy", "Staff keep a written policy."], []])
+    doc = load_document(path, LIMIT)
+    assert len(doc.page_starts) == 2 and "written policy" in doc.text
+
+
+def test_damaged_pdf_pages_are_a_reason_not_a_crash(tmp_path: Path) -> None:
+    good = make_pdf(tmp_path / "good.pdf", [["Title", "Some text about policy here."]]).read_bytes()
+    for at in range(200, len(good) - 50, max(1, len(good) // 60)):
+        broken = tmp_path / f"broken-{at}.pdf"
+        broken.write_bytes(good[:at] + b"\x00garbage\xff" + good[at + 12 :])
+        try:
+            load_document(broken, LIMIT)
+        except DocumentError as error:
+            assert "\n" not in str(error)
+
+
 @pytest.mark.parametrize(
     ("name", "content", "reason"),
     [
@@ -94,7 +111,7 @@ def test_pdf_text_pages_and_paragraphs(write: Any, tmp_path: Path) -> None:
         ("latin1.txt", "Caf\xe9 policy".encode("latin-1"), "not UTF-8"),
         ("notes.docx", "text", "unsupported file type"),
         ("fake.pdf", "this is not a pdf", "not a PDF"),
-        ("broken.pdf", b"%PDF-1.7\n garbage \x00\x01", "damaged PDF"),
+        ("broken.pdf", b"%PDF-1.7\n garbage \x00\x01", "damaged or unsupported PDF"),
         ("only-heading.md", "# Just a title\n", "no text paragraphs"),
         ("script.html", "<html><body><script>var x = 1;</script></body></html>", "no main text"),
     ],

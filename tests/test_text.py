@@ -59,3 +59,31 @@ def test_plain_text_headings_are_short_unpunctuated_lines() -> None:
         (0, "A policy sho"),
         (0, "Short line."),
     ]
+
+
+def test_unicode_line_separators_do_not_shift_spans() -> None:
+    text = "# T\n\nFirst line\u2028 goes on.\n\n## S\n\nSecond\x0c para.\r\n\r\nThird.\n"
+    blocks = markdown_blocks(text)
+    assert [b.text for b in blocks] == [
+        "T",
+        "First line\u2028 goes on.",
+        "S",
+        "Second\x0c para.",
+        "Third.",
+    ]
+    for b in blocks:
+        if not b.is_heading:
+            assert text[b.start : b.end] == b.text
+
+
+def test_quotes_show_only_our_citations_and_no_markup() -> None:
+    from assistant.render import plain, quote_text
+
+    assert quote_text("The 2017 standards [2017] require it.[3]") == (
+        "The 2017 standards (2017) require it."
+    )
+    assert (
+        quote_text("See [the policy](https://example.org/p) now ![x](https://e.org/x.png)")
+        == "See the policy now"
+    )
+    assert "https://e.org/x.png" not in plain("![pixel](https://e.org/x.png) text")
