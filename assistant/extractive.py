@@ -6,19 +6,22 @@ question (the better of the question in the asker's words, typos mended, and the
 question with the guidance's terms added), plus a quarter of the IDF-weighted share of
 the search query's words it contains.
 
-Whether to answer at all is decided from the best score, calibrated on questions inside
-and outside the guidance's scope (`python -m evals.calibrate`):
+It abstains at once when the question uses a word for a topic outside the guidance
+(`outside` in `corpus/lexicon.toml`: billing, medication, ...) that no indexed passage
+mentions. Otherwise whether to answer is decided from the best score, calibrated on
+questions inside and outside the guidance's scope (`python -m evals.calibrate`):
 - at or above `answer.confident_relevance` it answers;
 - below `answer.min_relevance` it abstains;
 - in between it answers only if the quoted sentences contain enough of what is specific
   to the question: its words that are not stop words, not question-frame words
   ("allowed", "guidance") and not common to most of the index ("social", "client"),
-  weighted by IDF; `answer.specific_coverage` is the share they must reach.
+  weighted by IDF; `answer.specific_coverage` is the share they must reach. A word the
+  lexicon maps ("Snapchat" to "social media") counts when the quotes hold its mapping.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
 import numpy as np
@@ -64,6 +67,8 @@ class ExtractiveAnswerer:
         self._cache: dict[str, np.ndarray] = {}
 
     def answer(self, question: str, retrieval: Retrieval, topics: list[str]) -> Draft:
+        if retrieval.outside:
+            return Draft(abstention(topics, retrieval.outside), (), True)
         candidates = self.candidates(retrieval)
         best = max((c.relevance for c in candidates), default=0.0)
         chosen = self._select(candidates, best)
@@ -113,7 +118,13 @@ class ExtractiveAnswerer:
             if lexical.share(s) < self._settings.common_share
         }
         quoted = {stem for c in chosen for stem in stems(c.text)}
-        matched = wanted & quoted
+        through = {
+            s
+            for phrase, term in retrieval.mapped
+            if set(stems(term)) <= quoted
+            for s in stems(phrase)
+        }
+        matched = wanted & (quoted | through)
         total = sum(lexical.idf(s) for s in wanted)
         share = sum(lexical.idf(s) for s in matched) / total if total else 0.0
         return share, tuple(sorted(matched))
@@ -168,6 +179,8 @@ def _compose(
     return Draft(" ".join(parts), citations, False, best, specific, matched, tuple(checks))
 
 
-def abstention(topics: list[str]) -> str:
+def abstention(topics: list[str], outside: Sequence[str] = ()) -> str:
+    """The refusal: what the guidance does not mention, and what it does cover."""
+    missing = f" It says nothing about {' or '.join(outside)}." if outside else ""
     covered = f" It covers: {'; '.join(topics)}." if topics else ""
-    return f"The guidance here does not address this question.{covered}"
+    return f"The guidance here does not address this question.{missing}{covered}"

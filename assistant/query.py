@@ -28,40 +28,49 @@ DICTIONARY_WORDS = 40_000
 
 @dataclass(frozen=True, slots=True)
 class Lexicon:
-    """Phrases people use, each mapped to the guidance's term for the same thing.
+    """The vocabulary between askers and the guidance (`corpus/lexicon.toml`).
 
-    `phrases` add the guidance's term to a query; `replacements` substitute it.
+    `phrases` add the guidance's term to a query; `replacements` substitute it;
+    `outside` are words for topics outside the guidance (billing, medication, ...).
     """
 
     phrases: dict[str, str]
     replacements: dict[str, str] = field(default_factory=dict)
+    outside: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load(cls, path: Path) -> Lexicon:
         if not path.is_file():
             return cls({})
         try:
-            terms = tomllib.loads(path.read_text(encoding="utf-8")).get("terms", [])
+            data = tomllib.loads(path.read_text(encoding="utf-8"))
             pairs = [
                 (w.lower(), t["guidance"], bool(t.get("replace", False)))
-                for t in terms
+                for t in data.get("terms", [])
                 for w in t["words"]
             ]
+            outside = {w.lower(): t["topic"] for t in data.get("outside", []) for w in t["words"]}
         except (tomllib.TOMLDecodeError, KeyError, TypeError, AttributeError) as error:
             raise ConfigError(f"{path} is not a valid lexicon ({error}): fix the file.") from None
         return cls(
             {w: g for w, g, replace in pairs if not replace},
             {w: g for w, g, replace in pairs if replace},
+            outside,
         )
 
     def replace(self, word: str) -> str:
         """The guidance's word for `word` where the lexicon reads it as one, else `word`."""
         return self.replacements.get(word.lower(), word)
 
-    def terms_for(self, text: str) -> list[str]:
-        lowered = f" {' '.join(WORD.findall(text.lower()))} "
-        found = [term for phrase, term in self.phrases.items() if f" {phrase} " in lowered]
-        return list(dict.fromkeys(found))
+    def mapped(self, text: str) -> list[tuple[str, str]]:
+        """(phrase, guidance term) for each lexicon phrase in `text`, whole words only."""
+        lowered = _spaced(text)
+        return [(phrase, term) for phrase, term in self.phrases.items() if f" {phrase} " in lowered]
+
+    def outside_words(self, text: str) -> list[tuple[str, str]]:
+        """(word, topic) for each word of `text` naming a topic outside the guidance."""
+        lowered = _spaced(text)
+        return [(w, topic) for w, topic in sorted(self.outside.items()) if f" {w} " in lowered]
 
     @property
     def words(self) -> set[str]:
@@ -69,12 +78,19 @@ class Lexicon:
         return {w for phrase in every for w in phrase.split()}
 
 
+def _spaced(text: str) -> str:
+    return f" {' '.join(WORD.findall(text.lower().replace('’', chr(39))))} "
+
+
 @dataclass(frozen=True, slots=True)
 class Rewrite:
-    """The question with typos mended, and that plus the guidance's terms (for search)."""
+    """The question with typos mended, that plus the guidance's terms (for search), the
+    lexicon phrases it used and any words it has for topics outside the guidance."""
 
     mended: str
     expanded: str
+    mapped: tuple[tuple[str, str], ...] = ()
+    outside: tuple[tuple[str, str], ...] = ()
 
 
 class QueryRewriter:
@@ -84,8 +100,10 @@ class QueryRewriter:
 
     def rewrite(self, question: str) -> Rewrite:
         mended = WORD.sub(lambda m: self._lexicon.replace(self._mend(m.group())), question)
-        terms = [t for t in self._lexicon.terms_for(mended) if t.lower() not in mended.lower()]
-        return Rewrite(mended, f"{mended} ({'; '.join(terms)})" if terms else mended)
+        mapped = self._lexicon.mapped(mended)
+        terms = [t for t in dict.fromkeys(t for _, t in mapped) if t.lower() not in mended.lower()]
+        expanded = f"{mended} ({'; '.join(terms)})" if terms else mended
+        return Rewrite(mended, expanded, tuple(mapped), tuple(self._lexicon.outside_words(mended)))
 
     def _mend(self, word: str) -> str:
         lower = word.lower()

@@ -39,6 +39,8 @@ class Retrieval:
     vector: np.ndarray
     mended_vector: np.ndarray
     lexical: LexicalIndex
+    mapped: tuple[tuple[str, str], ...] = ()
+    outside: tuple[str, ...] = ()  # topics the question names that the index never mentions
 
 
 WORDS = r"(?u)\b\w\w+\b"
@@ -187,7 +189,16 @@ class HybridRetriever:
             _passage(snap, cid, score, dense_by.get(cid), lexical_by.get(cid))
             for cid, score in fused[: self._settings.top_k]
         )
-        return Retrieval(passages, query, vector, vectors[-1], snap.lexical)
+        unknown = tuple(
+            dict.fromkeys(
+                topic
+                for w, topic in rewrite.outside
+                if not all(snap.lexical.share(s) for s in stems(w))
+            )
+        )
+        return Retrieval(
+            passages, query, vector, vectors[-1], snap.lexical, rewrite.mapped, unknown
+        )
 
     def _fuse(self, rankings: list[list[tuple[str, float]]]) -> list[tuple[str, float]]:
         scores: dict[str, float] = {}

@@ -45,9 +45,12 @@ class Outcome:
         return m.relevance >= self.high or (m.relevance >= self.low and m.specific >= self.coverage)
 
 
-def load_questions(path: Path = QUESTIONS) -> list[tuple[str, bool]]:
+def load_questions(split: str = "fit", path: Path = QUESTIONS) -> list[tuple[str, bool]]:
+    """The questions of one split: "fit" chooses the thresholds, "check" is held out."""
     data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return [(q["text"], q["scope"] == "in") for q in data["questions"]]
+    return [
+        (q["text"], q["scope"] == "in") for q in data["questions"] if q.get("split", "fit") == split
+    ]
 
 
 def load_gold_sections(path: Path = QUESTIONS) -> dict[str, list[str]]:
@@ -117,17 +120,26 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = load_settings(data_dir=args.data_dir)
     assistant = build_assistant(settings, llm="extractive")
-    measured = measure(assistant, load_questions())
-    for m in sorted(measured, key=lambda m: -m.relevance):
-        scope = "in " if m.in_scope else "out"
-        words = ",".join(m.matched)[:28]
-        print(f"{scope} {m.relevance:6.3f} {m.specific:4.2f} {words:28} {m.text}")
+    measured = measure(assistant, load_questions("fit"))
+    held_out = measure(assistant, load_questions("check"))
+    for label, group in (("fit", measured), ("check", held_out)):
+        for m in sorted(group, key=lambda m: -m.relevance):
+            scope = "in " if m.in_scope else "out"
+            words = ",".join(m.matched)[:28]
+            print(f"{label:5} {scope} {m.relevance:6.3f} {m.specific:4.2f} {words:28} {m.text}")
     answer = settings.answer
     best = choose(measured, answer.specific_coverage)
     current = evaluate(
         measured, answer.min_relevance, answer.confident_relevance, answer.specific_coverage
     )
-    for label, o in (("best", best), ("configured", current)):
+    check = evaluate(
+        held_out, answer.min_relevance, answer.confident_relevance, answer.specific_coverage
+    )
+    for label, o in (
+        ("best on fit", best),
+        ("configured, fit", current),
+        ("configured, held out", check),
+    ):
         print(
             f"{label}: min_relevance={o.low:.3f} confident_relevance={o.high:.3f} "
             f"out-of-scope answered={o.wrong_answers} in-scope refused={o.refusals} "

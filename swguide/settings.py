@@ -72,14 +72,14 @@ class AnswerSettings(_Section):
     max_sentences: int = Field(3, ge=1, le=10, description="Sentences an answer quotes.")
     passages: int = Field(3, ge=1, le=20, description="Top passages an answer may quote.")
     min_relevance: float = Field(
-        0.318,
+        0.326,
         description=(
             "Below this best-sentence relevance, abstain (calibrated by "
             "`python -m evals.calibrate`)."
         ),
     )
     confident_relevance: float = Field(
-        0.488,
+        0.392,
         description=(
             "From this relevance up, answer; between the two, answer only when the quotes "
             "cover enough of what is specific to the question (calibrated likewise)."

@@ -53,6 +53,11 @@ def test_out_of_scope_questions_are_refused(assistant: Assistant, question: str)
     assert "Professional Boundaries" in answer.text  # it says what it does cover
 
 
+def test_a_topic_word_outside_the_guidance_is_named(assistant: Assistant) -> None:
+    answer = assistant.ask("How do I bill for a session about a client's social media use?")
+    assert answer.abstained and "It says nothing about billing and insurance." in answer.text
+
+
 @pytest.mark.parametrize(
     "question",
     [
