@@ -6,7 +6,7 @@ VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 
-.PHONY: run test install dev lint unit bench calibrate clean
+.PHONY: run test install dev llamacpp lint unit bench calibrate clean
 
 run: install
 	$(BIN)/swguide ingest
@@ -22,6 +22,10 @@ lint: dev
 
 install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
+
+# Optional: answers written by a local GGUF model through llama.cpp (builds from source).
+llamacpp: install
+	$(PIP) -c constraints.txt -e ".[llamacpp]"
 
 # torch first, pinned: it is the CPU build that lies on these machines; a plain torch
 # requirement would pull several GB of CUDA packages.

@@ -117,12 +117,13 @@ class FollowUps:
 
 
 def _plausible(rewrite: str, question: str, history: Sequence[Turn]) -> bool:
+    """One line, a question, not rambling, and every content word of the follow-up kept."""
+    from assistant.retrieval import stems
+
     limit = 2 * len(f"{history[-1].asked} {question}") + 20
-    needed = {w for w in WORD.findall(question.lower()) if len(w) > 3}
-    have = set(WORD.findall(rewrite.lower()))
     return (
         "\n" not in rewrite
         and rewrite.endswith("?")
         and 8 <= len(rewrite) <= limit
-        and needed <= have
+        and set(stems(question)) <= set(stems(rewrite))
     )

@@ -75,6 +75,8 @@ class GenerativeAnswerer:
             return
         for claim in parse_claims(text, len(prompt.passages))[len(checks) :]:
             checks.append(self._check(claim, prompt, question, numbers))
+            if checks[-1].shown:
+                yield checks[-1]
         yield self._compose(base, text, checks, prompt)
 
     def _check(
@@ -92,6 +94,8 @@ class GenerativeAnswerer:
         shown = [c for c in checks if c.shown]
         if text.strip().rstrip(".") == ABSTAIN.rstrip("."):
             return _fallback(base, "the model found the passages do not cover the question", checks)
+        if not checks:
+            return _fallback(base, "the model wrote no answer", checks)
         if not shown or len(shown) < self._settings.min_supported_share * len(checks):
             reason = (
                 f"only {len(shown)} of {len(checks)} sentences the model wrote were "

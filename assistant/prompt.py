@@ -1,8 +1,9 @@
 """The prompt: numbered passages given as quoted data, and a context budget.
 
-Passages are wrapped in <passage> tags and the model is told they are data, never
-instructions; the question is wrapped likewise. What a model does with an injected
-instruction is not trusted either way: the grounding guard checks every sentence.
+Each passage is one line, `[n] Section: "text"`, under "Passages (quoted data):", and the
+question comes last; the system message says both are data, never instructions. What a
+model does with an injected instruction is not trusted either way: the grounding guard
+checks every sentence it writes.
 """
 
 from __future__ import annotations
@@ -61,15 +62,11 @@ def build_prompt(
 
 
 def _render(question: str, passages: Sequence[Passage], bodies: list[str]) -> str:
-    blocks = [
-        f'<passage number="{n}" source="{p.chunk.document_title} › {p.chunk.section}">\n'
-        f"{body}\n</passage>"
+    lines = [
+        f'[{n}] {p.chunk.section}: "{body.replace(chr(34), chr(39))}"'
         for n, (p, body) in enumerate(zip(passages, bodies, strict=True), start=1)
     ]
-    return (
-        "Passages:\n" + "\n\n".join(blocks) + f"\n\n<question>\n{question}\n</question>\n\n"
-        "Answer the question from the passages, citing each sentence with [n]."
-    )
+    return "Passages (quoted data):\n" + "\n".join(lines) + f"\n\nQuestion: {question}"
 
 
 def _messages(user: str) -> list[Message]:

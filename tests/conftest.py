@@ -48,6 +48,38 @@ class FakeEmbedder:
         return len(text.split())
 
 
+class FakeGenerator:
+    """A deterministic language model: canned replies (or a function of the prompt),
+    streamed a few characters at a time, as simonw/llm's test model does."""
+
+    def __init__(self, reply: Any = "", context: int = 2048, fail_after: int | None = None):
+        self.reply = reply
+        self.context = context
+        self.fail_after = fail_after
+        self.prompts: list[list[dict[str, str]]] = []
+
+    @property
+    def name(self) -> str:
+        return "fake:canned"
+
+    @property
+    def context_tokens(self) -> int:
+        return self.context
+
+    def count_tokens(self, text: str) -> int:
+        return len(text.split())
+
+    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+        from swguide.errors import LLMIncompleteError
+
+        self.prompts.append(messages)
+        text = self.reply(messages) if callable(self.reply) else self.reply
+        for at in range(0, len(text), 7):
+            if self.fail_after is not None and at >= self.fail_after:
+                raise LLMIncompleteError("The fake model broke off: retry.")
+            yield text[at : at + 7]
+
+
 @pytest.fixture(scope="session")
 def models_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return tmp_path_factory.mktemp("models")

@@ -13,16 +13,13 @@ from assistant.llm import Message
 from swguide.errors import LLMIncompleteError, LLMUnavailableError
 from swguide.settings import LLMSettings
 
-# End-of-turn tokens of common chat formats, and the prompt's own markup: a model that
-# starts writing passages or questions has stopped answering.
+# End-of-turn tokens of common chat formats, and the prompt's own headings: a model that
+# starts writing a new passage list or question has stopped answering.
 STOP = [
     "<end_of_turn>",
     "<|eot_id|>",
     "<|im_end|>",
-    "<passage",
-    "</passage>",
-    "<question>",
-    "Passages:",
+    "\nPassages",
     "\nQuestion:",
 ]
 

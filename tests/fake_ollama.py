@@ -1,0 +1,169 @@
+"""A local HTTP server that speaks the part of Ollama's documented API swguide uses.
+
+Ollama's server cannot be installed here, so the Ollama backend is tested against this:
+`GET /api/tags` lists models; `POST /api/chat` streams NDJSON objects
+(`{"model", "created_at", "message": {"role", "content"}, "done": false}` ... then a final
+`{"done": true, "done_reason": "stop", "total_duration", "eval_count", ...}`), and
+errors come as `{"error": "..."}` bodies with Ollama's status codes (404 for a model that
+is not pulled). `behaviour` makes it misbehave the ways a real server can: stall, die
+mid-stream, or send an error object mid-stream.
+"""
+
+from __future__ import annotations
+
+import json
+import socket
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+
+@dataclass
+class FakeOllama:
+    models: list[str] = field(default_factory=lambda: ["llama3.2:latest"])
+    reply: str | Callable[[dict[str, Any]], str] = "A reply. [1]"
+    behaviour: str = "normal"  # normal | stall | die | error | slow
+    requests: list[dict[str, Any]] = field(default_factory=list)
+    port: int = 0
+
+    @property
+    def host(self) -> str:
+        return f"http://127.0.0.1:{self.port}"
+
+
+def _stamp() -> str:
+    return datetime.now(UTC).isoformat()
+
+
+def _handler(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
+    class Handler(BaseHTTPRequestHandler):
+        protocol_version = "HTTP/1.1"
+
+        def log_message(self, *args: Any) -> None:
+            pass
+
+        def do_GET(self) -> None:
+            if self.path == "/api/tags":
+                models = [
+                    {
+                        "name": m,
+                        "model": m,
+                        "modified_at": _stamp(),
+                        "size": 2019393189,
+                        "digest": "a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72",
+                        "details": {
+                            "format": "gguf",
+                            "family": "llama",
+                            "families": ["llama"],
+                            "parameter_size": "3.2B",
+                            "quantization_level": "Q4_K_M",
+                        },
+                    }
+                    for m in fake.models
+                ]
+                self._json(200, {"models": models})
+            elif self.path == "/api/version":
+                self._json(200, {"version": "0.12.0"})
+            else:
+                self._json(404, {"error": "404 page not found"})
+
+        def do_POST(self) -> None:
+            body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
+            fake.requests.append(body)
+            if self.path != "/api/chat":
+                self._json(404, {"error": "404 page not found"})
+                return
+            names = set(fake.models) | {m.removesuffix(":latest") for m in fake.models}
+            if body.get("model") not in names:
+                self._json(404, {"error": f"model '{body.get('model')}' not found"})
+                return
+            reply = fake.reply(body) if callable(fake.reply) else fake.reply
+            if not body.get("stream", True):
+                self._json(200, self._part(reply, done=True))
+                return
+            self._stream(body["model"], reply)
+
+        def _stream(self, model: str, reply: str) -> None:
+            self.send_response(200)
+            self.send_header("Content-Type", "application/x-ndjson")
+            self.send_header("Transfer-Encoding", "chunked")
+            self.end_headers()
+            words = reply.split(" ")
+            for i, word in enumerate(words):
+                piece = word if i == 0 else f" {word}"
+                if fake.behaviour == "die" and i == len(words) // 2:
+                    self.wfile.write(b'5\r\n{"mod')  # a chunk cut short, then a dropped line
+                    self.wfile.flush()
+                    self.connection.shutdown(socket.SHUT_RDWR)
+                    self.close_connection = True
+                    return
+                if fake.behaviour == "error" and i == len(words) // 2:
+                    self._chunk({"error": "an error was encountered while running the model"})
+                    self._end()
+                    return
+                if fake.behaviour == "stall" and i == len(words) // 2:
+                    time.sleep(5)
+                    self.close_connection = True
+                    return
+                if fake.behaviour == "slow":
+                    time.sleep(0.3)
+                self._chunk(self._part(piece, model=model))
+            self._chunk(self._part("", model=model, done=True))
+            self._end()
+
+        def _part(self, content: str, model: str = "", done: bool = False) -> dict[str, Any]:
+            part: dict[str, Any] = {
+                "model": model or fake.models[0],
+                "created_at": _stamp(),
+                "message": {"role": "assistant", "content": content},
+                "done": done,
+            }
+            if done:
+                part.update(
+                    done_reason="stop",
+                    total_duration=4883583458,
+                    load_duration=1334875,
+                    prompt_eval_count=26,
+                    prompt_eval_duration=342546000,
+                    eval_count=282,
+                    eval_duration=4535599000,
+                )
+            return part
+
+        def _chunk(self, obj: dict[str, Any]) -> None:
+            data = (json.dumps(obj) + "\n").encode()
+            self.wfile.write(f"{len(data):x}\r\n".encode() + data + b"\r\n")
+            self.wfile.flush()
+
+        def _end(self) -> None:
+            self.wfile.write(b"0\r\n\r\n")
+            self.wfile.flush()
+
+        def _json(self, status: int, obj: dict[str, Any]) -> None:
+            data = json.dumps(obj).encode()
+            self.send_response(status)
+            self.send_header("Content-Type", "application/json; charset=utf-8")
+            self.send_header("Content-Length", str(len(data)))
+            self.end_headers()
+            self.wfile.write(data)
+
+    return Handler
+
+
+@contextmanager
+def serve(fake: FakeOllama) -> Iterator[FakeOllama]:
+    server = ThreadingHTTPServer(("127.0.0.1", 0), _handler(fake))
+    server.daemon_threads = True
+    fake.port = server.server_address[1]
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        yield fake
+    finally:
+        server.shutdown()
+        server.server_close()
