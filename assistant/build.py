@@ -13,7 +13,7 @@ from assistant.llm.select import Choice, choose
 from assistant.query import Lexicon
 from assistant.retrieval import HybridRetriever
 from assistant.service import Answerer, Assistant
-from ingest.embedding import OnnxEmbedder, load_embedder, model_id
+from ingest.embedding import CachedEmbedder, Embedder, load_embedder, model_id
 from ingest.store import ChunkStore, collection_name, connect
 from swguide.errors import IndexMissingError
 from swguide.settings import Settings
@@ -35,8 +35,8 @@ def open_store(settings: Settings, create: bool = False) -> ChunkStore:
     return ChunkStore.open(client, name, store_location(settings), create=create)
 
 
-def build_embedder(settings: Settings) -> OnnxEmbedder:
-    return load_embedder(settings.embedding, settings.model_cache, notify=_tell)
+def build_embedder(settings: Settings) -> CachedEmbedder:
+    return CachedEmbedder(load_embedder(settings.embedding, settings.model_cache, notify=_tell))
 
 
 def _tell(message: str) -> None:
@@ -45,7 +45,7 @@ def _tell(message: str) -> None:
 
 def build_assistant(
     settings: Settings,
-    embedder: OnnxEmbedder | None = None,
+    embedder: Embedder | None = None,
     llm: str | None = None,
     choice: Choice | None = None,
 ) -> Assistant:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from assistant.followup import Turn
 from assistant.render import plain, source_line
 from assistant.service import Assistant
 from swguide.errors import SwguideError
@@ -34,12 +35,26 @@ def answer_markdown(answer: Answer) -> str:
     return "\n".join(parts)
 
 
+def turns(history: list[Any]) -> list[Turn]:
+    """Earlier exchanges of the chat (Gradio's messages), for follow-up questions."""
+    out: list[Turn] = []
+    for message in history:
+        role, content = message.get("role"), message.get("content")
+        if not isinstance(content, str):
+            continue
+        if role == "user":
+            out.append(Turn(content))
+        elif role == "assistant" and out and not out[-1].answer:
+            out[-1] = Turn(out[-1].question, content)
+    return out
+
+
 def build_page(assistant: Assistant) -> Any:
     import gradio as gr
 
     def respond(message: str, history: list[Any]) -> str:
         try:
-            return answer_markdown(assistant.ask(message))
+            return answer_markdown(assistant.ask(message, turns(history)))
         except SwguideError as error:
             return f"⚠️ {error}"
         except Exception as error:  # one line in the chat, never a traceback

@@ -64,7 +64,6 @@ class ExtractiveAnswerer:
         self._embedder = embedder
         self._settings = settings
         self._frame = set(stems(FRAME_WORDS))
-        self._cache: dict[str, np.ndarray] = {}
 
     def answer(self, question: str, retrieval: Retrieval, topics: list[str]) -> Draft:
         if retrieval.outside:
@@ -97,7 +96,7 @@ class ExtractiveAnswerer:
         ]
         if not found:
             return []
-        sentences = self._vectors([f"{p.chunk.section}: {t}" for p, _, t in found])
+        sentences = self._embedder.embed([f"{p.chunk.section}: {t}" for p, _, t in found])
         queries = np.stack([retrieval.vector, retrieval.mended_vector])
         dense = (sentences @ queries.T).max(axis=1)
         lexical = retrieval.lexical
@@ -140,15 +139,8 @@ class ExtractiveAnswerer:
         return chosen
 
     def _similar(self, a: Candidate, b: Candidate) -> bool:
-        va, vb = self._vectors([a.text, b.text])
+        va, vb = self._embedder.embed([a.text, b.text])
         return float(va @ vb) >= self._settings.redundancy
-
-    def _vectors(self, texts: list[str]) -> np.ndarray:
-        missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
-        if missing:
-            for text, vector in zip(missing, self._embedder.embed(missing), strict=True):
-                self._cache[text] = vector
-        return np.stack([self._cache[t] for t in texts])
 
 
 def _coverage(terms: dict[str, float], text: str) -> float:

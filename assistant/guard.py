@@ -202,9 +202,8 @@ class GroundingGuard:
                 f" ({_listed(claim.invalid)} removed)" if claim.invalid else ""
             )
             return SentenceCheck(claim.text, ids, False, 0.0, (reason,))
-        evidence = _evidence(cited)
-        vectors = self._embedder.embed([claim.text, *evidence])
-        similarity = vectors[1:] @ vectors[0]
+        evidence, vectors = self._evidence(cited)
+        similarity = vectors @ self._embedder.embed([claim.text])[0]
         closest = [evidence[i] for i in np.argsort(-similarity)[:2]]
         cited_text = FOOTNOTE.sub("", " ".join(p.chunk.text for p in cited))
         coverage = self._coverage(claim.text, cited_text)
@@ -220,6 +219,23 @@ class GroundingGuard:
         return SentenceCheck(
             claim.text, ids, supported, 0.6 * best + 0.4 * coverage, tuple(reasons)
         )
+
+    def _evidence(self, cited: list[Passage]) -> tuple[list[str], np.ndarray]:
+        """Each cited sentence, and each pair of adjacent ones (their mean vector)."""
+        texts: list[str] = []
+        rows: list[np.ndarray] = []
+        for passage in cited:
+            sentences = passage.chunk.sentence_texts()
+            vectors = self._embedder.embed(sentences)
+            texts += sentences
+            rows.append(vectors)
+            for (a, b), (va, vb) in zip(
+                itertools.pairwise(sentences), itertools.pairwise(vectors), strict=True
+            ):
+                texts.append(f"{a} {b}")
+                pair = va + vb
+                rows.append((pair / np.linalg.norm(pair))[None, :])
+        return texts, np.concatenate(rows)
 
     def _coverage(self, claim: str, cited: str) -> float:
         wanted = set(stems(claim))
@@ -265,16 +281,6 @@ class GroundingGuard:
                 after = set(stems(" ".join(tokens[i + 1 : i + 1 + NEGATION_SCOPE])))
                 scopes.append(after or set(stems(" ".join(tokens[:i]))))
         return scopes
-
-
-def _evidence(cited: list[Passage]) -> list[str]:
-    """Each cited sentence, and each pair of adjacent ones."""
-    out: list[str] = []
-    for passage in cited:
-        sentences = passage.chunk.sentence_texts()
-        out += sentences
-        out += [f"{a} {b}" for a, b in itertools.pairwise(sentences)]
-    return out
 
 
 def _words(text: str) -> list[str]:

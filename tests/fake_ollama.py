@@ -36,6 +36,9 @@ class FakeOllama:
         return f"http://127.0.0.1:{self.port}"
 
 
+DIGEST = "a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72"
+
+
 def _stamp() -> str:
     return datetime.now(UTC).isoformat()
 
@@ -55,7 +58,7 @@ def _handler(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
                         "model": m,
                         "modified_at": _stamp(),
                         "size": 2019393189,
-                        "digest": "a80c4f17acd55265feec403c7aef86be0c25983ab279d83f3bcd3abbcb5b8b72",
+                        "digest": DIGEST,
                         "details": {
                             "format": "gguf",
                             "family": "llama",

@@ -10,6 +10,7 @@ import pytest
 
 from ingest.embedding import (
     ONNX_FILE,
+    CachedEmbedder,
     OnnxEmbedder,
     bundled_model_dir,
     export_dir,
@@ -25,21 +26,26 @@ TEXTS = [
 ]
 
 
-def test_onnx_matches_sentence_transformers(embedder: OnnxEmbedder) -> None:
+@pytest.fixture(scope="module")
+def onnx(models_dir: Path, embedder: object) -> OnnxEmbedder:
+    return OnnxEmbedder(export_dir(EmbeddingSettings(), models_dir))
+
+
+def test_onnx_matches_sentence_transformers(onnx: OnnxEmbedder) -> None:
     from sentence_transformers import SentenceTransformer
 
     reference = SentenceTransformer(str(bundled_model_dir()), device="cpu")
     expected = reference.encode(TEXTS, normalize_embeddings=True)
-    actual = embedder.embed(TEXTS)
+    actual = onnx.embed(TEXTS)
     assert actual.shape == (2, 384)
     assert np.allclose(actual, expected, atol=1e-5)
-    assert embedder.model_id == "all-MiniLM-L6-v2@53aa51172d14"
+    assert onnx.model_id == "all-MiniLM-L6-v2@53aa51172d14"
 
 
-def test_batches_keep_input_order(embedder: OnnxEmbedder) -> None:
+def test_batches_keep_input_order(onnx: OnnxEmbedder) -> None:
     texts = [f"sentence number {i} " * (i % 7 + 1) for i in range(70)]
-    together = embedder.embed(texts)
-    alone = np.stack([embedder.embed([t])[0] for t in texts[::10]])
+    together = onnx.embed(texts)
+    alone = np.stack([onnx.embed([t])[0] for t in texts[::10]])
     assert np.allclose(together[::10], alone, atol=1e-5)
 
 
@@ -50,9 +56,7 @@ def test_wrong_weights_hash_is_refused(tmp_path: Path) -> None:
     assert not export_dir(settings, tmp_path).exists()
 
 
-def test_corrupted_export_is_detected(
-    models_dir: Path, embedder: OnnxEmbedder, tmp_path: Path
-) -> None:
+def test_corrupted_export_is_detected(models_dir: Path, onnx: OnnxEmbedder, tmp_path: Path) -> None:
     settings = EmbeddingSettings()
     copy = tmp_path / "copy"
     shutil.copytree(export_dir(settings, models_dir), copy)
@@ -61,3 +65,9 @@ def test_corrupted_export_is_detected(
         handle.write(b"\x00" * 16)
     with pytest.raises(ModelError, match="does not match its SHA-256"):
         OnnxEmbedder(copy)
+
+
+def test_cache_returns_the_same_vectors(embedder: CachedEmbedder, onnx: OnnxEmbedder) -> None:
+    texts = ["one cached sentence", "another one", "one cached sentence"]
+    assert np.allclose(embedder.embed(texts), onnx.embed(texts), atol=1e-6)
+    assert np.allclose(embedder.embed(texts[:1])[0], onnx.embed(texts[:1])[0], atol=1e-6)

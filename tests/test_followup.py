@@ -103,3 +103,15 @@ def test_bad_history_file_is_one_line(corpus_settings: Settings, tmp_path: Path)
     result = run_cli(["ask", "--history", str(bad), "and then?"], corpus_settings)
     assert result.returncode == 2
     assert "is not JSON turns" in result.stderr.decode() and b"Traceback" not in result.stderr
+
+
+def test_chat_history_becomes_turns() -> None:
+    from assistant.chat import turns
+
+    history = [
+        {"role": "user", "content": FIRST},
+        {"role": "assistant", "content": "“Quote” [1]"},
+        {"role": "user", "content": "what about former clients?"},
+        {"role": "assistant", "content": {"path": "image.png"}},
+    ]
+    assert turns(history) == [Turn(FIRST, "“Quote” [1]"), Turn("what about former clients?")]

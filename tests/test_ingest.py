@@ -10,7 +10,7 @@ import pytest
 
 from assistant.build import open_store
 from assistant.retrieval import HybridRetriever
-from ingest.embedding import OnnxEmbedder
+from ingest.embedding import CachedEmbedder
 from ingest.pipeline import ingest, remove_documents
 from ingest.store import collection_name
 from swguide.settings import ChunkingSettings
@@ -32,7 +32,7 @@ def stored(settings: Any) -> dict[str, str]:
 
 
 def test_ingest_twice_changes_nothing(
-    make_settings: Any, embedder: OnnxEmbedder, write: Any
+    make_settings: Any, embedder: CachedEmbedder, write: Any
 ) -> None:
     settings = make_settings()
     folder = write("policy.md", POLICY).parent
@@ -45,7 +45,7 @@ def test_ingest_twice_changes_nothing(
 
 
 def test_edits_replace_only_what_changed(
-    make_settings: Any, embedder: OnnxEmbedder, write: Any
+    make_settings: Any, embedder: CachedEmbedder, write: Any
 ) -> None:
     settings = make_settings()
     path = write("policy.md", POLICY)
@@ -68,7 +68,7 @@ def test_edits_replace_only_what_changed(
 
 
 def test_removed_document_disappears(
-    make_settings: Any, embedder: OnnxEmbedder, write: Any
+    make_settings: Any, embedder: CachedEmbedder, write: Any
 ) -> None:
     settings = make_settings()
     policy = write("policy.md", POLICY)
@@ -82,7 +82,7 @@ def test_removed_document_disappears(
     assert all("Staff" not in text for text in stored(settings).values())
 
 
-def test_remove_by_id_or_path(make_settings: Any, embedder: OnnxEmbedder, write: Any) -> None:
+def test_remove_by_id_or_path(make_settings: Any, embedder: CachedEmbedder, write: Any) -> None:
     settings = make_settings()
     policy, records = write("policy.md", POLICY), write("records.md", RECORDS)
     store = open_store(settings, create=True)
@@ -94,7 +94,7 @@ def test_remove_by_id_or_path(make_settings: Any, embedder: OnnxEmbedder, write:
 
 
 def test_bad_documents_are_skipped_and_leave_nothing(
-    make_settings: Any, embedder: OnnxEmbedder, write: Any
+    make_settings: Any, embedder: CachedEmbedder, write: Any
 ) -> None:
     settings = make_settings(limits={"max_document_bytes": 2000})
     good = write("good.md", POLICY)
@@ -115,7 +115,7 @@ def test_bad_documents_are_skipped_and_leave_nothing(
 
 
 def test_interrupted_write_is_invisible_and_cleaned(
-    make_settings: Any, embedder: OnnxEmbedder, write: Any
+    make_settings: Any, embedder: CachedEmbedder, write: Any
 ) -> None:
     settings = make_settings()
     folder = write("policy.md", POLICY).parent
@@ -143,7 +143,7 @@ def test_collection_name_follows_model_and_chunking() -> None:
 
 
 def test_vectors_are_stored_for_the_embedded_text(
-    make_settings: Any, embedder: OnnxEmbedder, write: Any
+    make_settings: Any, embedder: CachedEmbedder, write: Any
 ) -> None:
     settings = make_settings()
     ingest([write("records.md", RECORDS)], open_store(settings, create=True), embedder, settings)
@@ -153,7 +153,7 @@ def test_vectors_are_stored_for_the_embedded_text(
 
 
 def test_deleted_files_and_folders_leave_the_index(
-    make_settings: Any, embedder: OnnxEmbedder, write: Any, tmp_path: Path
+    make_settings: Any, embedder: CachedEmbedder, write: Any, tmp_path: Path
 ) -> None:
     settings = make_settings()
     single = write("single.md", RECORDS)
@@ -171,7 +171,7 @@ def test_deleted_files_and_folders_leave_the_index(
 
 
 def test_a_moved_folder_keeps_its_ids_and_vectors(
-    make_settings: Any, embedder: OnnxEmbedder, tmp_path: Path
+    make_settings: Any, embedder: CachedEmbedder, tmp_path: Path
 ) -> None:
     settings = make_settings()
     old, new = tmp_path / "old", tmp_path / "new"
@@ -188,7 +188,7 @@ def test_a_moved_folder_keeps_its_ids_and_vectors(
 
 
 def test_clashing_names_get_distinct_ids(
-    make_settings: Any, embedder: OnnxEmbedder, tmp_path: Path
+    make_settings: Any, embedder: CachedEmbedder, tmp_path: Path
 ) -> None:
     settings = make_settings()
     for name in ("f1/policy.md", "f2/policy.md", "caps/A.md", "caps/a.md", "intl/é.md"):
@@ -206,7 +206,7 @@ def test_clashing_names_get_distinct_ids(
 
 
 def test_a_document_with_no_passages_is_skipped(
-    make_settings: Any, embedder: OnnxEmbedder, write: Any
+    make_settings: Any, embedder: CachedEmbedder, write: Any
 ) -> None:
     settings = make_settings()
     path = write("refs.md", "# Title\n\n## References\n\n[1] Somebody, 2020.\n")
@@ -216,7 +216,7 @@ def test_a_document_with_no_passages_is_skipped(
 
 
 def test_recent_unlisted_chunks_survive_another_ingest(
-    make_settings: Any, embedder: OnnxEmbedder, write: Any
+    make_settings: Any, embedder: CachedEmbedder, write: Any
 ) -> None:
     """Chunks written moments ago may belong to an ingest still running elsewhere."""
     import time
@@ -236,7 +236,7 @@ def test_recent_unlisted_chunks_survive_another_ingest(
 
 
 def test_reads_are_batched(
-    make_settings: Any, embedder: OnnxEmbedder, write: Any, monkeypatch: pytest.MonkeyPatch
+    make_settings: Any, embedder: CachedEmbedder, write: Any, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     settings = make_settings()
     ingest([write("policy.md", POLICY)], open_store(settings, create=True), embedder, settings)
@@ -247,7 +247,7 @@ def test_reads_are_batched(
 
 
 def test_a_running_retriever_sees_new_documents(
-    make_settings: Any, embedder: OnnxEmbedder, write: Any
+    make_settings: Any, embedder: CachedEmbedder, write: Any
 ) -> None:
     settings = make_settings()
     ingest([write("policy.md", POLICY)], open_store(settings, create=True), embedder, settings)

@@ -15,7 +15,7 @@ from fake_ollama import FakeOllama, serve
 from assistant.build import build_assistant
 from assistant.llm._ollama import OllamaGenerator, normalise_host
 from assistant.llm.select import automatic
-from ingest.embedding import OnnxEmbedder
+from ingest.embedding import CachedEmbedder
 from swguide.errors import LLMUnavailableError
 from swguide.settings import Settings, load_settings
 
@@ -45,13 +45,13 @@ def settings_for(corpus_settings: Settings, fake: FakeOllama, **llm: Any) -> Set
     )
 
 
-def ask(corpus_settings: Settings, embedder: OnnxEmbedder, fake: FakeOllama, **llm: Any) -> Any:
+def ask(corpus_settings: Settings, embedder: CachedEmbedder, fake: FakeOllama, **llm: Any) -> Any:
     settings = settings_for(corpus_settings, fake, **llm)
     return build_assistant(settings, embedder, llm="ollama").ask(QUESTION)
 
 
 def test_supported_sentences_are_shown_and_renumbered(
-    corpus_settings: Settings, embedder: OnnxEmbedder, fake: FakeOllama
+    corpus_settings: Settings, embedder: CachedEmbedder, fake: FakeOllama
 ) -> None:
     def reply(body: dict[str, Any]) -> str:
         first, second = passage_sentences(body, 2)[:2]
@@ -70,7 +70,7 @@ def test_supported_sentences_are_shown_and_renumbered(
 
 
 def test_the_request_follows_ollamas_api(
-    corpus_settings: Settings, embedder: OnnxEmbedder, fake: FakeOllama
+    corpus_settings: Settings, embedder: CachedEmbedder, fake: FakeOllama
 ) -> None:
     ask(corpus_settings, embedder, fake, seed=7, context_tokens=4096, max_answer_tokens=99)
     body = fake.requests[-1]
@@ -83,7 +83,7 @@ def test_the_request_follows_ollamas_api(
 
 
 def test_mostly_unsupported_reply_falls_back(
-    corpus_settings: Settings, embedder: OnnxEmbedder, fake: FakeOllama
+    corpus_settings: Settings, embedder: CachedEmbedder, fake: FakeOllama
 ) -> None:
     fake.reply = (
         "Yes, you can accept any request. [1] HIPAA requires a policy. [2] "
@@ -106,7 +106,7 @@ def test_mostly_unsupported_reply_falls_back(
 )
 def test_a_broken_stream_is_never_shown(
     corpus_settings: Settings,
-    embedder: OnnxEmbedder,
+    embedder: CachedEmbedder,
     fake: FakeOllama,
     behaviour: str,
     llm: dict[str, Any],
