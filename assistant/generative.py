@@ -11,6 +11,7 @@ answer is shown instead and `fallback` says why; a partial reply is never shown.
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from dataclasses import replace
 
@@ -63,6 +64,8 @@ class GenerativeAnswerer:
         numbers: dict[str, int] = {}
         checks: list[SentenceCheck] = []
         text = ""
+        warming = threading.Thread(target=self._guard.prepare, args=(prompt.passages,))
+        warming.start()  # the guard's evidence is embedded while the model writes
         try:
             for delta in self.generator.stream(prompt.messages):
                 text += delta
@@ -73,6 +76,8 @@ class GenerativeAnswerer:
         except LLMError as error:
             yield _fallback(base, str(error), checks)
             return
+        finally:
+            warming.join()
         for claim in parse_claims(text, len(prompt.passages))[len(checks) :]:
             checks.append(self._check(claim, prompt, question, numbers))
             if checks[-1].shown:

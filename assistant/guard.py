@@ -220,6 +220,11 @@ class GroundingGuard:
             claim.text, ids, supported, 0.6 * best + 0.4 * coverage, tuple(reasons)
         )
 
+    def prepare(self, passages: Sequence[Passage]) -> None:
+        """Embed the passages' sentences now (the cache keeps them), e.g. while a model
+        is still writing, so that checking its sentences later costs little."""
+        self._embedder.embed([t for p in passages for t in p.chunk.sentence_texts()])
+
     def _evidence(self, cited: list[Passage]) -> tuple[list[str], np.ndarray]:
         """Each cited sentence, and each pair of adjacent ones (their mean vector)."""
         texts: list[str] = []

