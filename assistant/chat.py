@@ -22,10 +22,16 @@ DESCRIPTION = (
 )
 
 
+SEARCHED = "_Searched for: "
+
+
 def answer_markdown(answer: Answer) -> str:
+    searched = (
+        [f"{SEARCHED}{answer.standalone_question}_", ""] if answer.standalone_question else []
+    )
     if not answer.citations:
-        return answer.text
-    parts = [answer.text, "", "**Citations**"]
+        return "\n".join([*searched, answer.text])
+    parts = [*searched, answer.text, "", "**Citations**"]
     for c in answer.citations:
         chunk = c.passage.chunk
         parts.append(f"\n**[{c.n}]** {chunk.document_title} › {chunk.section}")
@@ -36,7 +42,8 @@ def answer_markdown(answer: Answer) -> str:
 
 
 def turns(history: list[Any]) -> list[Turn]:
-    """Earlier exchanges of the chat (Gradio's messages), for follow-up questions."""
+    """Earlier exchanges of the chat (Gradio's messages), for follow-up questions; a reply
+    that opens with "Searched for: …" gives its turn's standalone question back."""
     out: list[Turn] = []
     for message in history:
         role, content = message.get("role"), message.get("content")
@@ -45,7 +52,9 @@ def turns(history: list[Any]) -> list[Turn]:
         if role == "user":
             out.append(Turn(content))
         elif role == "assistant" and out and not out[-1].answer:
-            out[-1] = Turn(out[-1].question, content)
+            first = content.split("\n", 1)[0]
+            standalone = first[len(SEARCHED) : -1] if first.startswith(SEARCHED) else None
+            out[-1] = Turn(out[-1].question, content, standalone)
     return out
 
 

@@ -5,9 +5,10 @@ from __future__ import annotations
 from pathlib import Path
 
 from assistant.build import open_store, store_location
+from assistant.llm._ollama import probe
 from assistant.llm.select import automatic
 from ingest.embedding import RECORD, OnnxEmbedder, export_dir, file_sha256, model_id
-from swguide.errors import LLMUnavailableError, SwguideError
+from swguide.errors import SwguideError
 from swguide.settings import Settings
 
 
@@ -15,11 +16,12 @@ def report(settings: Settings) -> tuple[list[str], bool]:
     """The report's lines, and whether anything can answer (the index is usable)."""
     index, index_ok = _index(settings)
     model, model_ok = _embedding(settings)
-    choice = automatic(settings.llm)
+    probed = probe(settings.llm)
+    choice = automatic(settings.llm, probed)
     lines = [
         index,
         model,
-        _ollama(settings),
+        f"ollama: {probed.detail}",
         _gguf(settings.llm.gguf),
         f"auto would choose: {choice.name} ({choice.reason})",
     ]
@@ -57,25 +59,6 @@ def _embedding(settings: Settings) -> tuple[str, bool]:
         f"embedding model: {model_id(settings.embedding)} ready in {folder} (SHA-256 checked)",
         True,
     )
-
-
-def _ollama(settings: Settings) -> str:
-    from assistant.llm._ollama import OllamaGenerator, has_model
-
-    generator = OllamaGenerator(settings.llm)
-    try:
-        models = generator.models()
-    except LLMUnavailableError as error:
-        return f"ollama: {error}"
-    listed = ", ".join(models) or "none"
-    missing = (
-        ""
-        if has_model(models, generator.model)
-        else (
-            f"; llm.ollama_model {generator.model} is not pulled (`ollama pull {generator.model}`)"
-        )
-    )
-    return f"ollama: reachable at {generator.host}; models: {listed}{missing}"
 
 
 def _gguf(path: Path | None) -> str:

@@ -17,3 +17,4 @@ class Draft:
     matched: tuple[str, ...] = ()
     sentences: tuple[SentenceCheck, ...] = ()
     fallback: str | None = None
+    context: tuple[tuple[str, ...], bool] | None = None  # chunk ids a model saw; trimmed

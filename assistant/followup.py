@@ -79,9 +79,10 @@ def load_history(path: Path) -> list[Turn]:
 
 
 def is_follow_up(question: str) -> bool:
+    """Opens like a follow-up, leans on a pronoun, or is a bare phrase ("Former clients?")."""
     lowered = question.lower().strip()
     words = WORD.findall(lowered)
-    return lowered.startswith(OPENERS) or len(words) <= 4 or bool(DEPENDENT_WORDS & set(words[:4]))
+    return lowered.startswith(OPENERS) or len(words) <= 3 or bool(DEPENDENT_WORDS & set(words[:4]))
 
 
 def by_rule(question: str, history: Sequence[Turn]) -> str:

@@ -15,15 +15,19 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 
+from assistant.claims import Claim, complete, parse_claims
 from assistant.draft import Draft
 from assistant.extractive import ExtractiveAnswerer
-from assistant.guard import Claim, GroundingGuard, parse_claims
+from assistant.guard import GroundingGuard
 from assistant.llm import Generator
 from assistant.prompt import ABSTAIN, Prompt, build_prompt
 from assistant.retrieval import Retrieval
 from swguide.errors import LLMError
 from swguide.settings import GuardSettings, LLMSettings
 from swguide.types import Citation, SentenceCheck
+
+CUT = "the reply stopped mid-sentence (cut off at the length limit)"
+REPEAT = "repeats an earlier sentence"
 
 
 class GenerativeAnswerer:
@@ -59,30 +63,48 @@ class GenerativeAnswerer:
         if base.abstained:
             yield base
             return
-        budget = self.generator.context_tokens - self._llm.max_answer_tokens
-        prompt = build_prompt(question, retrieval.passages, self.generator.count_tokens, budget)
-        numbers: dict[str, int] = {}
         checks: list[SentenceCheck] = []
+        numbers: dict[str, int] = {}
         text = ""
+        try:
+            budget = self.generator.context_tokens - self._llm.max_answer_tokens
+            prompt = build_prompt(question, retrieval.passages, self.generator.count_tokens, budget)
+        except LLMError as error:
+            yield _fallback(base, str(error), checks)
+            return
         warming = threading.Thread(target=self._guard.prepare, args=(prompt.passages,))
         warming.start()  # the guard's evidence is embedded while the model writes
         try:
             for delta in self.generator.stream(prompt.messages):
                 text += delta
-                for claim in _complete(parse_claims(text, len(prompt.passages)))[len(checks) :]:
-                    checks.append(self._check(claim, prompt, question, numbers))
-                    if checks[-1].shown:
-                        yield checks[-1]
+                done = complete(parse_claims(text, len(prompt.passages)), text)
+                yield from self._check_new(done, checks, prompt, question, numbers)
         except LLMError as error:
             yield _fallback(base, str(error), checks)
             return
         finally:
             warming.join()
-        for claim in parse_claims(text, len(prompt.passages))[len(checks) :]:
+        claims = parse_claims(text, len(prompt.passages))
+        yield from self._check_new(claims, checks, prompt, question, numbers)
+        yield self._compose(base, text, checks, prompt)
+
+    def _check_new(
+        self,
+        claims: list[Claim],
+        checks: list[SentenceCheck],
+        prompt: Prompt,
+        question: str,
+        numbers: dict[str, int],
+    ) -> Iterator[SentenceCheck]:
+        """Check the claims not checked yet; yield those that may be shown."""
+        for at in range(len(checks), len(claims)):
+            claim = claims[at]
+            if at == len(claims) - 1 and not claim.ended:
+                checks.append(SentenceCheck(claim.text, (), False, 0.0, (CUT,)))
+                continue
             checks.append(self._check(claim, prompt, question, numbers))
             if checks[-1].shown:
                 yield checks[-1]
-        yield self._compose(base, text, checks, prompt)
 
     def _check(
         self, claim: Claim, prompt: Prompt, question: str, numbers: dict[str, int]
@@ -97,13 +119,14 @@ class GenerativeAnswerer:
         self, base: Draft, text: str, checks: list[SentenceCheck], prompt: Prompt
     ) -> Draft:
         shown = [c for c in checks if c.shown]
+        counted = [c for c in checks if c.reasons != (REPEAT,)]
         if text.strip().rstrip(".") == ABSTAIN.rstrip("."):
             return _fallback(base, "the model found the passages do not cover the question", checks)
         if not checks:
             return _fallback(base, "the model wrote no answer", checks)
-        if not shown or len(shown) < self._settings.min_supported_share * len(checks):
+        if not shown or len(shown) < self._settings.min_supported_share * len(counted):
             reason = (
-                f"only {len(shown)} of {len(checks)} sentences the model wrote were "
+                f"only {len(shown)} of {len(counted)} sentences the model wrote were "
                 "supported by the passages they cite"
             )
             return _fallback(base, reason, checks)
@@ -116,14 +139,13 @@ class GenerativeAnswerer:
             Citation(n, by_id[cid]) for cid, n in sorted(order.items(), key=lambda i: i[1])
         )
         body = " ".join(f"{c.text} " + "".join(f"[{n}]" for n in c.citations) for c in shown)
-        return replace(base, text=body, citations=citations, sentences=tuple(checks))
+        return replace(
+            base, text=body, citations=citations, sentences=tuple(checks), context=_context(prompt)
+        )
 
 
-def _complete(claims: list[Claim]) -> list[Claim]:
-    """Claims followed by one with words in it: the stream has moved past them."""
-    if len(claims) > 1 and any(ch.isalpha() for ch in claims[-1].text):
-        return claims[:-1]
-    return []
+def _context(prompt: Prompt) -> tuple[tuple[str, ...], bool]:
+    return tuple(p.chunk.id for p in prompt.passages), prompt.trimmed
 
 
 def _fallback(base: Draft, reason: str, checks: list[SentenceCheck]) -> Draft:

@@ -1,20 +1,22 @@
 """The grounding guard: nothing a language model writes is shown as fact unless the
 passages it cites support it.
 
-The answer is split into sentences; each sentence's citation markers are read in the
-forms models produce ([1], [1][2], [1, 2], [1-3], 【1】, [Passage 2]; a marker after the
-full stop belongs to the sentence before it) and numbers that name no passage of this
-answer are dropped. A sentence is supported when all of these hold:
+A claim (`assistant.claims`) is supported when all of these hold:
 
-- it cites at least one passage;
+- it cites at least one passage, and is not a repeat of an earlier sentence;
 - its embedding similarity to the closest cited sentence, or pair of adjacent cited
   sentences, reaches `guard.min_similarity`;
 - the cited passages contain `guard.min_coverage` of its content words (stemmed);
-- hard checks: every number in it appears in the cited passages; every acronym or proper
-  name in it appears there or in the question; each kind of modal it uses (obligation:
-  must; advice: should; permission: may, can) appears in the closest cited sentences; a
-  negation in it is matched by one there, and it does not assert what they negate
-  ("refrain from sharing opinions" does not support "share opinions").
+- hard checks, against the closest cited sentences (the two most similar):
+  - it does not open with a bare "yes" or "no" (a verdict the guidance never gives);
+  - every number or frequency ("30", "two", "annually") in it is in the cited text;
+  - every acronym or proper name in it is in the closest sentence or in the question;
+  - its directives are matched: should follows from should or must, must only from
+    must; "can/may + verb" and words of permission ("acceptable") need the same there;
+  - its stance words (optional, unimportant, always, only, prevent, expose, ...) are
+    there too: one such word can turn a passage's meaning around;
+  - a negation in it is matched by one over the same words, and it does not assert
+    what they negate ("refrain from sharing opinions" never supports "share opinions").
 """
 
 from __future__ import annotations
@@ -22,170 +24,150 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
-from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.claims import Claim
 from assistant.retrieval import stems
 from ingest.embedding import Embedder
-from ingest.sentences import CITATION, FOOTNOTE, sentence_spans
+from ingest.sentences import FOOTNOTE
 from swguide.settings import GuardSettings
 from swguide.types import Passage, SentenceCheck
 
-NEGATIONS = {
-    "not",
-    "no",
-    "never",
-    "cannot",
-    "can't",
-    "won't",
-    "don't",
-    "doesn't",
-    "didn't",
-    "isn't",
-    "aren't",
-    "shouldn't",
-    "mustn't",
-    "without",
-    "nor",
-    "neither",
-    "none",
-    "nothing",
-    "refrain",
-    "refrains",
-    "refrained",
-    "refraining",
-    "avoid",
-    "avoids",
-    "avoided",
-    "avoiding",
-    "prohibited",
-    "forbidden",
-    "against",
+NEGATIONS = frozenset(
+    [
+        "not",
+        "no",
+        "never",
+        "cannot",
+        "can't",
+        "won't",
+        "don't",
+        "doesn't",
+        "didn't",
+        "isn't",
+        "aren't",
+        "shouldn't",
+        "mustn't",
+        "without",
+        "nor",
+        "neither",
+        "none",
+        "nothing",
+        "refrain",
+        "refrains",
+        "refrained",
+        "refraining",
+        "avoid",
+        "avoids",
+        "avoided",
+        "avoiding",
+        "prohibited",
+        "forbidden",
+        "against",
+        "stop",
+        "stops",
+        "stopping",
+        "refuse",
+        "refuses",
+        "refusing",
+        "decline",
+        "declines",
+        "cease",
+    ]
+)
+DIRECTIVES = {
+    "obligation": frozenset(
+        [
+            "must",
+            "shall",
+            "required",
+            "require",
+            "requires",
+            "mandatory",
+            "imperative",
+            "essential",
+            "obligated",
+            "need",
+            "needs",
+        ]
+    ),
+    "advice": frozenset(
+        [
+            "should",
+            "ought",
+            "advised",
+            "advises",
+            "recommend",
+            "recommended",
+            "recommends",
+            "urges",
+            "urged",
+        ]
+    ),
 }
-# A claim with a modal of one kind is supported by cited wording of these kinds: a
-# weaker directive (should) follows from a stronger one (must), never the reverse, and
-# permission (may, can) only from permission.
-IMPLIED_BY = {
-    "obligation": {"obligation"},
-    "advice": {"advice", "obligation"},
-    "permission": {"permission"},
-}
-MODALS = {
-    "obligation": {
-        "must",
-        "shall",
-        "required",
-        "require",
-        "requires",
-        "mandatory",
-        "imperative",
-        "essential",
-        "obligated",
-        "need",
-        "needs",
-        "have to",
-        "has to",
-    },
-    "advice": {
-        "should",
-        "ought",
-        "advised",
-        "advises",
-        "recommend",
-        "recommended",
-        "recommends",
-        "encouraged",
-        "urges",
-        "urged",
-    },
-    "permission": {
-        "may",
-        "can",
-        "could",
-        "might",
+DIRECTIVE_FROM = {"obligation": {"obligation"}, "advice": {"advice", "obligation"}}
+PERMISSION_VERBS = frozenset(["can", "may"])
+PERMISSION_WORDS = frozenset(
+    [
         "allowed",
         "permitted",
+        "permissible",
         "acceptable",
         "okay",
         "ok",
         "fine",
-    },
-}
+        "appropriate",
+        "encouraged",
+    ]
+)
+STANCE = frozenset(
+    [
+        "optional",
+        "unimportant",
+        "unnecessary",
+        "irrelevant",
+        "insignificant",
+        "harmless",
+        "safe",
+        "always",
+        "only",
+        "every",
+        "all",
+        "everyone",
+        "anyone",
+        "prevent",
+        "prevents",
+        "eliminate",
+        "eliminates",
+        "guarantee",
+        "guarantees",
+        "expose",
+        "exposes",
+        "cause",
+        "causes",
+        "reduce",
+        "reduces",
+        "increase",
+        "increases",
+        "improve",
+        "improves",
+        "worsen",
+        "worsens",
+    ]
+)
 NUMBER_WORDS = {
-    "one": "1",
-    "two": "2",
-    "three": "3",
-    "four": "4",
-    "five": "5",
-    "six": "6",
-    "seven": "7",
-    "eight": "8",
-    "nine": "9",
-    "ten": "10",
-    "eleven": "11",
-    "twelve": "12",
-    "twenty": "20",
-    "thirty": "30",
-    "forty": "40",
-    "fifty": "50",
-    "sixty": "60",
-    "ninety": "90",
-    "hundred": "100",
-    "first": "1",
-    "second": "2",
-    "third": "3",
-    "once": "1",
-    "twice": "2",
-    "half": "0.5",
-    "dozen": "12",
-}
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
+    "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60",
+    "ninety": "90", "hundred": "100", "once": "1", "twice": "2", "half": "0.5",
+    "dozen": "12", "daily": "daily", "weekly": "weekly", "monthly": "monthly",
+    "quarterly": "quarterly", "annually": "annually", "yearly": "annually",
+}  # fmt: skip
 WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d+(?:[.,]\d+)?")
 NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
-BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
+VERDICT = re.compile(r"^(?:yes|no)\b[,.!;:]?", re.IGNORECASE)
 NEGATION_SCOPE = 5
-
-
-@dataclass(frozen=True, slots=True)
-class Claim:
-    """One sentence of an answer: its text without markers, and what it cites."""
-
-    text: str
-    cited: tuple[int, ...]
-    invalid: tuple[int, ...] = ()
-
-
-def parse_claims(answer: str, passages: int) -> list[Claim]:
-    """Sentences of `answer` with their citation numbers (1..passages kept)."""
-    claims = []
-    for line in answer.splitlines():
-        body = BULLET.sub("", line)
-        for start, end in sentence_spans(body):
-            claim = _claim(body[start:end], passages)
-            if claim.text:
-                claims.append(claim)
-    return claims
-
-
-def _claim(sentence: str, passages: int) -> Claim:
-    numbers: list[int] = []
-    for match in CITATION.finditer(sentence):
-        numbers += _numbers(match.group(1))
-    text = re.sub(r"\s+([.,;:!?])", r"\1", CITATION.sub("", sentence)).strip()
-    valid = tuple(dict.fromkeys(n for n in numbers if 1 <= n <= passages))
-    invalid = tuple(dict.fromkeys(n for n in numbers if not 1 <= n <= passages))
-    return Claim(text, valid, invalid)
-
-
-def _numbers(group: str) -> list[int]:
-    out: list[int] = []
-    for part in re.split(r"\s*(?:,|;|and)\s*", group):
-        bounds = [int(n) for n in re.split(r"\s*[-–]\s*", part) if n.isdigit()]
-        if len(bounds) == 2 and 0 < bounds[1] - bounds[0] < 20:
-            out += range(bounds[0], bounds[1] + 1)
-        else:
-            out += bounds
-    return out
 
 
 class GroundingGuard:
@@ -197,28 +179,26 @@ class GroundingGuard:
         """The verdict on one claim; `passages` are numbered from 1 as the model saw them."""
         cited = [passages[n - 1] for n in claim.cited]
         ids = tuple(p.chunk.id for p in cited)
+        removed = [f"citation {_listed(claim.invalid)} removed: no such passage"] * bool(
+            claim.invalid
+        )
         if not cited:
-            reason = "no valid citation" + (
-                f" ({_listed(claim.invalid)} removed)" if claim.invalid else ""
-            )
-            return SentenceCheck(claim.text, ids, False, 0.0, (reason,))
+            return SentenceCheck(claim.text, ids, False, 0.0, ("no valid citation", *removed))
+        if claim.repeat:
+            return SentenceCheck(claim.text, ids, False, 0.0, ("repeats an earlier sentence",))
         evidence, vectors = self._evidence(cited)
         similarity = vectors @ self._embedder.embed([claim.text])[0]
         closest = [evidence[i] for i in np.argsort(-similarity)[:2]]
         cited_text = FOOTNOTE.sub("", " ".join(p.chunk.text for p in cited))
         coverage = self._coverage(claim.text, cited_text)
         best = float(similarity.max())
-        reasons = [
+        failures = [
             *self._hard_checks(claim.text, cited_text, closest, question),
             *_below("similarity", best, self._settings.min_similarity),
             *_below("word coverage", coverage, self._settings.min_coverage),
         ]
-        if claim.invalid:
-            reasons.append(f"citation {_listed(claim.invalid)} removed: no such passage")
-        supported = not [r for r in reasons if not r.startswith("citation ")]
-        return SentenceCheck(
-            claim.text, ids, supported, 0.6 * best + 0.4 * coverage, tuple(reasons)
-        )
+        score = 0.6 * best + 0.4 * coverage
+        return SentenceCheck(claim.text, ids, not failures, score, (*failures, *removed))
 
     def prepare(self, passages: Sequence[Passage]) -> None:
         """Embed the passages' sentences now (the cache keeps them), e.g. while a model
@@ -249,17 +229,20 @@ class GroundingGuard:
         return len(wanted & set(stems(cited))) / len(wanted)
 
     def _hard_checks(self, claim: str, cited: str, closest: list[str], question: str) -> list[str]:
+        near = " ".join(closest)
         reasons = []
+        if VERDICT.match(claim):
+            reasons.append("answers yes or no, which the passages do not")
         numbers = _numbers_in(claim) - _numbers_in(cited)
         if numbers:
-            reasons.append(f"number {_listed(sorted(numbers))} not in the cited text")
-        names = [n for n in _names(claim) if n.lower() not in f"{cited} {question}".lower()]
+            reasons.append(f"number or frequency {_listed(sorted(numbers))} not in the cited text")
+        names = [n for n in _names(claim) if not _mentions(f"{closest[0]} {question}", n)]
         if names:
-            reasons.append(f"{_listed(names)} not in the cited text")
-        near = _modals(" ".join(closest))
-        modals = sorted(kind for kind in _modals(claim) if not IMPLIED_BY[kind] & near)
-        if modals:
-            reasons.append(f"{_listed(modals)} wording not in the cited text")
+            reasons.append(f"{_listed(names)} not in the closest cited sentence")
+        reasons += _directives(claim, near)
+        missing = sorted(_stances(claim) - _stances(near))
+        if missing:
+            reasons.append(f"{_listed(missing)} not in the cited sentences")
         reasons += self._negation(claim, closest)
         return reasons
 
@@ -288,6 +271,36 @@ class GroundingGuard:
         return scopes
 
 
+def _mentions(text: str, name: str) -> bool:
+    return re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE) is not None
+
+
+def _directives(claim: str, near: str) -> list[str]:
+    reasons = []
+    words, near_words = _modal_words(claim), _modal_words(near)
+    have = {kind for kind, cues in DIRECTIVES.items() if cues & set(near_words)}
+    for kind, cues in DIRECTIVES.items():
+        if cues & set(words) and not DIRECTIVE_FROM[kind] & have:
+            reasons.append(f"'{kind}' wording not in the cited sentences")
+    pairs = {f"{a} {b}" for a, b in itertools.pairwise(near_words) if a in PERMISSION_VERBS}
+    for a, b in itertools.pairwise(words):
+        if a in PERMISSION_VERBS and f"{a} {b}" not in pairs:
+            reasons.append(f"'{a} {b}' not in the cited sentences")
+    granted = sorted((PERMISSION_WORDS & set(words)) - set(near_words))
+    if granted:
+        reasons.append(f"{_listed(granted)} not in the cited sentences")
+    return reasons
+
+
+def _modal_words(text: str) -> list[str]:
+    """Words, with "could" read as "can" and "might" as "may" (as hypotheticals)."""
+    return [{"could": "can", "might": "may"}.get(w, w) for w in _words(text)]
+
+
+def _stances(text: str) -> set[str]:
+    return set(stems(" ".join(w for w in _words(text) if w in STANCE)))
+
+
 def _words(text: str) -> list[str]:
     return [w.lower().replace("’", "'") for w in WORD.findall(text)]
 
@@ -307,12 +320,6 @@ def _names(text: str) -> list[str]:
         if acronym or proper:
             names.append(token)
     return list(dict.fromkeys(names))
-
-
-def _modals(text: str) -> set[str]:
-    words = _words(text)
-    joined = f" {' '.join(words)} "
-    return {kind for kind, cues in MODALS.items() if any(f" {cue} " in joined for cue in cues)}
 
 
 def _below(name: str, value: float, floor: float) -> list[str]:

@@ -13,6 +13,7 @@ from dataclasses import dataclass
 
 from assistant.llm import Message
 from ingest.sentences import strip_footnotes
+from swguide.errors import LLMIncompleteError
 from swguide.types import Passage
 
 ABSTAIN = "The guidance here does not address this question."
@@ -57,6 +58,11 @@ def build_prompt(
     while kept > 1 and count_tokens(_render(question, chosen, texts)) > room:
         kept -= 1
         texts[0] = strip_footnotes(" ".join(sentences[:kept]))
+    if count_tokens(_render(question, chosen, texts)) > room:
+        raise LLMIncompleteError(
+            f"The question and the best passage do not fit the model's context of {budget} "
+            "tokens for the prompt: shorten the question, or raise llm.context_tokens."
+        )
     trimmed = kept < len(sentences)
     return Prompt(_messages(_render(question, chosen, texts)), tuple(chosen), trimmed)
 

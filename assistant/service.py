@@ -105,6 +105,7 @@ class Assistant:
             settings_hash=self.settings_hash,
             sentences=draft.sentences,
             fallback=draft.fallback,
+            model_context=draft.context,
             timings_ms={
                 "retrieve": (retrieved - started) * 1000,
                 "answer": (done - retrieved) * 1000,

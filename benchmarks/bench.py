@@ -141,7 +141,8 @@ def time_llamacpp(settings: Settings, embedder: Any) -> dict[str, float] | None:
         from assistant.llm._llamacpp import LlamaCppGenerator
     except ImportError:
         return None
-    from assistant.guard import GroundingGuard, parse_claims
+    from assistant.claims import parse_claims
+    from assistant.guard import GroundingGuard
     from assistant.prompt import build_prompt
 
     gguf = Path(gemma.assemble(Path(tempfile.mkdtemp()) / gemma.MODEL_NAME))

@@ -22,9 +22,10 @@ if TYPE_CHECKING:
     from nltk.tokenize.punkt import PunktSentenceTokenizer
 
 FOOTNOTE = re.compile(r"\[(\d{1,3})\]")
-# A citation marker as people and models write them: [1], [1, 2], [1-3], 【1】, [Passage 2].
+# A citation marker as people and models write them: [1], [1, 2], [1-3], 【1】, [Passage 2],
+# [^1].
 CITATION = re.compile(
-    r"[\[【]\s*(?:(?:passages?|sources?|refs?|references?)\s*)?"
+    r"[\[【]\s*\^?\s*(?:(?:passages?|sources?|refs?|references?)\s*)?"
     r"(\d{1,3}(?:\s*(?:,|;|-|–|and)\s*\d{1,3})*)\s*[\]】]",
     re.IGNORECASE,
 )

@@ -187,6 +187,7 @@ class Answer:
     backend_reason: str = ""
     standalone_question: str | None = None
     settings_hash: str = ""
+    model_context: tuple[tuple[str, ...], bool] | None = None
 
     def to_dict(self) -> dict[str, Any]:
         return {
@@ -197,6 +198,9 @@ class Answer:
             "citations": [c.to_dict() for c in self.citations],
             "sentences": [s.to_dict() for s in self.sentences],
             "fallback": self.fallback,
+            "model_context": None
+            if self.model_context is None
+            else {"chunk_ids": list(self.model_context[0]), "trimmed": self.model_context[1]},
             "passages": [p.to_dict() for p in self.passages],
             "backend": self.backend,
             "backend_reason": self.backend_reason,

@@ -27,7 +27,7 @@ from typing import Any
 class FakeOllama:
     models: list[str] = field(default_factory=lambda: ["llama3.2:latest"])
     reply: str | Callable[[dict[str, Any]], str] = "A reply. [1]"
-    behaviour: str = "normal"  # normal | stall | die | error | slow
+    behaviour: str = "normal"  # normal | stall | die | error | slow | trickle | html | hang
     requests: list[dict[str, Any]] = field(default_factory=list)
     port: int = 0
 
@@ -51,6 +51,8 @@ def _handler(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
             pass
 
         def do_GET(self) -> None:
+            if self._misbehave():
+                return
             if self.path == "/api/tags":
                 models = [
                     {
@@ -75,7 +77,25 @@ def _handler(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
             else:
                 self._json(404, {"error": "404 page not found"})
 
+        def _misbehave(self) -> bool:
+            """A server that is not Ollama (HTML), or one that accepts and never answers."""
+            if fake.behaviour == "hang":
+                time.sleep(10)
+                self.close_connection = True
+                return True
+            if fake.behaviour == "html":
+                page = b"<html><body>It works!</body></html>"
+                self.send_response(200)
+                self.send_header("Content-Type", "text/html")
+                self.send_header("Content-Length", str(len(page)))
+                self.end_headers()
+                self.wfile.write(page)
+                return True
+            return False
+
         def do_POST(self) -> None:
+            if self._misbehave():
+                return
             body = json.loads(self.rfile.read(int(self.headers["Content-Length"])))
             fake.requests.append(body)
             if self.path != "/api/chat":
@@ -115,6 +135,9 @@ def _handler(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
                     return
                 if fake.behaviour == "slow":
                     time.sleep(0.3)
+                if fake.behaviour == "trickle" and i == 1:
+                    self._trickle(self._part(piece, model=model))
+                    return
                 self._chunk(self._part(piece, model=model))
             self._chunk(self._part("", model=model, done=True))
             self._end()
@@ -137,6 +160,13 @@ def _handler(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
                     eval_duration=4535599000,
                 )
             return part
+
+        def _trickle(self, obj: dict[str, Any]) -> None:
+            """One NDJSON line sent a byte at a time, each well inside any read timeout."""
+            for byte in (json.dumps(obj) + "\n").encode():
+                self.wfile.write(b"1\r\n" + bytes([byte]) + b"\r\n")
+                self.wfile.flush()
+                time.sleep(0.3)
 
         def _chunk(self, obj: dict[str, Any]) -> None:
             data = (json.dumps(obj) + "\n").encode()

@@ -121,3 +121,11 @@ def test_corrupted_store_is_a_clear_error(make_settings: Any) -> None:
     assert "swguide ingest" in result.stderr.decode()
     assert len(result.stderr.decode().strip().splitlines()) == 1
     no_traceback(result)
+
+
+def test_check_says_nothing_can_answer_without_an_index(make_settings: Any) -> None:
+    result = run_cli(["check"], make_settings(), OLLAMA_HOST="127.0.0.1:9")
+    lines = result.stdout.decode().splitlines()
+    assert result.returncode == 1
+    assert lines[0].startswith("index: No index found") and "swguide ingest" in lines[0]
+    assert lines[-1].startswith("auto would choose: extractive")

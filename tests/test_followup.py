@@ -25,6 +25,8 @@ HISTORY = [Turn(FIRST, "“They should also consider the risk …” [1]")]
         ("Is that also true for supervisors?", True),
         ("Can I accept a client's LinkedIn request?", False),
         ("Should I share my political opinions on my public accounts?", False),
+        ("Is venting online OK?", False),
+        ("Former clients?", True),
     ],
 )
 def test_follow_ups_are_recognised(question: str, follows: bool) -> None:
@@ -112,6 +114,16 @@ def test_chat_history_becomes_turns() -> None:
         {"role": "user", "content": FIRST},
         {"role": "assistant", "content": "“Quote” [1]"},
         {"role": "user", "content": "what about former clients?"},
+        {
+            "role": "assistant",
+            "content": f"_Searched for: {FIRST} what about former clients?_\n\n“Quote” [1]",
+        },
+        {"role": "user", "content": "and on Instagram?"},
         {"role": "assistant", "content": {"path": "image.png"}},
     ]
-    assert turns(history) == [Turn(FIRST, "“Quote” [1]"), Turn("what about former clients?")]
+    found = turns(history)
+    assert found[0] == Turn(FIRST, "“Quote” [1]")
+    assert found[1].asked == f"{FIRST} what about former clients?"
+    assert found[2] == Turn("and on Instagram?")
+    standalone, _ = FollowUps().standalone("and on Instagram?", found[:2])
+    assert standalone == f"{FIRST} what about former clients? and on Instagram?"

@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.guard import GroundingGuard, parse_claims
+from assistant.claims import parse_claims
+from assistant.guard import GroundingGuard
 from assistant.service import Assistant
 from swguide.settings import GuardSettings
 from swguide.types import Passage
@@ -47,6 +48,10 @@ SUPPORTED = [
     "or peer consultation. 【5】",
     "A social media policy should be discussed with the client during the initial interview "
     "[2, 4].",
+    "Developing overly friendly relationships with clients online can lead to boundary "
+    "violations and harm the client. [1]",
+    "NASW has developed a Sample Social Media Policy for Clinical Social Workers in Private "
+    "Practice as a template. [2]",
 ]
 UNSUPPORTED = {
     "permission the text never gives": "Yes, you can accept a client's LinkedIn request. [1]",
@@ -69,6 +74,25 @@ UNSUPPORTED = {
     "every client. [2]",
     "citation to no passage": "Clinical social workers should develop a social media policy. [7]",
     "no citation": "Clinical social workers should develop a social media policy.",
+    "yes as a verdict": "Yes, clinical social workers can engage in personal communication "
+    "with clients online. [1]",
+    "permission never given": "It is acceptable to develop overly friendly relationships with "
+    "clients online. [1]",
+    "essential made optional": "Establishing and maintaining professional boundaries when "
+    "interacting with clients via social media is optional. [1]",
+    "paramount made unimportant": "Upholding the ethical principles of confidentiality and "
+    "privacy when dealing with clients is unimportant. [4]",
+    "cause turned around": "Developing overly friendly relationships with clients online could "
+    "prevent boundary violations. [1]",
+    "protect turned into expose": "A well-crafted policy can expose private information. [2]",
+    "refusal instead of sharing": "Clinical social workers should refuse to share a social "
+    "media policy with clients. [2]",
+    "permission to do what is to be refrained from": "Clinical social workers may express "
+    "personal opinions online. [3]",
+    "body swapped": "ASWB has developed a Sample Social Media Policy for Clinical Social Workers "
+    "in Private Practice. [2]",
+    "frequency invented": "This policy should be discussed with the client and updated "
+    "annually. [2]",
 }
 
 
@@ -123,3 +147,17 @@ def test_citation_markers_as_models_write_them(
 ) -> None:
     claims = parse_claims(text, 3)
     assert [(c.text, c.cited) for c in claims] == expected
+
+
+def test_repeats_and_streaming_completion() -> None:
+    from assistant.claims import complete
+
+    claims = parse_claims("Same thing. [1] Same thing. [1] Other.", 3)
+    assert [c.repeat for c in claims] == [False, True, False]
+    assert not claims[-1].ended or claims[-1].text == "Other."
+    partial = "One. [Pass"
+    assert complete(parse_claims(partial, 3), partial) == []
+    moving = "One. [Passage 1] Tw"
+    done = complete(parse_claims(moving, 3), moving)
+    assert [(c.text, c.cited) for c in done] == [("One.", (1,))]
+    assert not parse_claims("Cut off in the midd", 3)[-1].ended

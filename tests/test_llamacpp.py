@@ -35,6 +35,32 @@ def gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return Path(gemma.assemble(tmp_path_factory.mktemp("gguf") / gemma.MODEL_NAME))
 
 
+def problems(answer: dict[str, Any]) -> list[str]:
+    """What is wrong with an answer, checked independently of the guard: markers that
+    name no citation, shown sentences without citations, prompt scaffolding in the
+    answer, or shown sentences whose words are mostly not in the passages they cite."""
+    found = []
+    numbers = {c["n"] for c in answer["citations"]}
+    markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer["answer"])}
+    if not markers == numbers == set(range(1, len(numbers) + 1)):
+        found.append(f"markers {sorted(markers)} vs citations {sorted(numbers)}")
+    if {c["chunk_id"] for c in answer["citations"]} - {p["chunk_id"] for p in answer["passages"]}:
+        found.append("a citation to a passage that was not retrieved")
+    if "Passages (quoted data)" in answer["answer"] or "Question:" in answer["answer"]:
+        found.append("prompt scaffolding shown")
+    cited = {c["n"]: c["text"].lower() for c in answer["citations"]}
+    for sentence in (s for s in answer["sentences"] if s["shown"]):
+        if not sentence["citations"]:
+            found.append(f"shown without a citation: {sentence['text']}")
+            continue
+        words = re.findall(r"[a-z]{4,}", sentence["text"].lower())
+        text = " ".join(cited.get(n, "") for n in sentence["citations"])
+        inside = sum(w in text for w in words) / max(len(words), 1)
+        if inside < 0.6:
+            found.append(f"shown but mostly not in its passages: {sentence['text']}")
+    return found
+
+
 def test_only_supported_sentences_and_valid_citations_reach_the_output(
     corpus_settings: Settings, gguf: Path
 ) -> None:
@@ -45,22 +71,24 @@ def test_only_supported_sentences_and_valid_citations_reach_the_output(
     assert len(answers) == len(QUESTIONS)
     for answer in answers:
         assert answer["backend"] == "llamacpp:gemma-3-270m-q4_k_m.gguf"
-        numbers = {c["n"] for c in answer["citations"]}
-        markers = {int(n) for n in re.findall(r"\[(\d+)\]", answer["answer"])}
-        assert markers == numbers == set(range(1, len(numbers) + 1))
-        retrieved = {p["chunk_id"] for p in answer["passages"]}
-        assert {c["chunk_id"] for c in answer["citations"]} <= retrieved
-        shown = [s for s in answer["sentences"] if s["shown"]]
-        assert shown and all(s["verdict"] == "supported" for s in shown)
-        assert all(s["text"] in answer["answer"] for s in shown)
-        if answer["fallback"]:  # the quoted answer: verbatim quotes and citations only
-            assert re.fullmatch(r"(“[^”]+” \[\d+\] ?)+", answer["answer"])
-            assert all(s["text"].startswith("“") for s in shown)
-        else:
-            hidden = [s["text"] for s in answer["sentences"] if not s["shown"]]
-            assert not any(text in answer["answer"] for text in hidden)
+        assert problems(answer) == [], answer["answer"]
+        model_sentences = [s for s in answer["sentences"] if not s["text"].startswith("“")]
+        assert model_sentences, "the model wrote something for the guard to judge"
         assert "yes, i can accept" not in answer["answer"].lower()
         assert "photos is fine" not in answer["answer"]
+
+
+def test_the_independent_check_catches_an_ungated_reply(corpus_settings: Settings) -> None:
+    """What Gemma wrote before any guard ("Yes, I can accept ...") fails `problems`."""
+    result = run_cli(["ask", "--json", "--llm", "extractive", QUESTIONS[0]], corpus_settings)
+    answer = json.loads(result.stdout)
+    assert problems(answer) == []
+    claim = "Yes, I can accept a client's LinkedIn request for their business card."
+    answer["answer"] = f"{claim} [1]"
+    answer["sentences"] = [{"text": claim, "citations": [1], "shown": True}]
+    assert any("mostly not in its passages" in p for p in problems(answer))
+    answer["answer"] = f"{claim} [1] [4]"
+    assert any(p.startswith("markers") for p in problems(answer))
 
 
 def test_generator_streams_and_counts(gguf: Path) -> None:

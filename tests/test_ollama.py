@@ -178,3 +178,56 @@ def test_host_forms() -> None:
     assert normalise_host("localhost") == "http://localhost:11434"
     assert normalise_host("0.0.0.0:1234") == "http://127.0.0.1:1234"
     assert normalise_host("https://gpu.box:443/") == "https://gpu.box:443"
+
+
+def test_a_trickling_server_cannot_outlast_the_total_timeout(
+    corpus_settings: Settings, embedder: CachedEmbedder, fake: FakeOllama
+) -> None:
+    import time
+
+    fake.behaviour = "trickle"
+    fake.reply = "Share a social media policy with clients. [1] Discuss it early. [1]"
+    started = time.monotonic()
+    answer = ask(corpus_settings, embedder, fake, total_timeout=2.0, request_timeout=5.0)
+    assert time.monotonic() - started < 8
+    assert answer.fallback and "took more than 2 s" in answer.fallback
+
+
+def test_a_reply_cut_off_mid_sentence_is_not_shown_whole(
+    corpus_settings: Settings, embedder: CachedEmbedder, fake: FakeOllama
+) -> None:
+    def reply(body: dict[str, Any]) -> str:
+        first, second = passage_sentences(body, 1)[:2]
+        return f"{first} [1] {second} [1] {' '.join(second.split()[:6])}"
+
+    fake.reply = reply
+    answer = ask(corpus_settings, embedder, fake)
+    last = answer.sentences[-1]
+    assert not last.shown and "cut off" in last.reasons[0]
+    assert answer.text.count("[1]") == 2
+
+
+def test_a_server_that_is_not_ollama(corpus_settings: Settings, fake: FakeOllama) -> None:
+    fake.behaviour = "html"
+    plain = run_cli(["ask", "--json", QUESTION], corpus_settings, OLLAMA_HOST=fake.host)
+    answer = json.loads(plain.stdout)
+    assert plain.returncode == 0 and answer["backend"] == "extractive"
+    assert answer["backend_reason"].startswith(f"auto: Ollama not usable at {fake.host}")
+    forced = run_cli(["ask", "--llm", "ollama", QUESTION], corpus_settings, OLLAMA_HOST=fake.host)
+    assert forced.returncode == 2 and "does not answer like Ollama" in forced.stderr.decode()
+    bad = run_cli(
+        ["ask", "--llm", "ollama", QUESTION], corpus_settings, OLLAMA_HOST="127.0.0.1:abc"
+    )
+    assert bad.returncode == 2 and "no valid port" in bad.stderr.decode()
+
+
+def test_auto_does_not_wait_long_on_a_silent_server(
+    corpus_settings: Settings, fake: FakeOllama
+) -> None:
+    import time
+
+    fake.behaviour = "hang"
+    started = time.monotonic()
+    result = run_cli(["check"], corpus_settings, OLLAMA_HOST=fake.host)
+    assert time.monotonic() - started < 12  # one 2 s probe, not a 30 s read per look
+    assert "ollama: Ollama is not reachable" in result.stdout.decode()

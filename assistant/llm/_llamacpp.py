@@ -47,24 +47,30 @@ class LlamaCppGenerator:
     def stream(self, messages: list[Message]) -> Iterator[str]:
         deadline = time.monotonic() + self._settings.total_timeout
         with self._lock:
-            parts: Any = self._llm.create_chat_completion(
-                messages=messages,
-                stream=True,
-                temperature=self._settings.temperature,
-                seed=self._settings.seed,
-                max_tokens=self._settings.max_answer_tokens,
-                stop=STOP,
-                repeat_penalty=1.15,
-            )
-            for part in parts:
-                delta = part["choices"][0]["delta"].get("content")
-                if delta:
-                    yield delta
-                if time.monotonic() > deadline:
-                    raise LLMIncompleteError(
-                        f"llama.cpp took more than {self._settings.total_timeout:g} s: lower "
-                        "llm.max_answer_tokens, or raise llm.total_timeout."
-                    )
+            try:
+                parts: Any = self._llm.create_chat_completion(
+                    messages=messages,
+                    stream=True,
+                    temperature=self._settings.temperature,
+                    seed=self._settings.seed,
+                    max_tokens=self._settings.max_answer_tokens,
+                    stop=STOP,
+                    repeat_penalty=1.15,
+                )
+                for part in parts:
+                    delta = part["choices"][0]["delta"].get("content")
+                    if delta:
+                        yield delta
+                    if time.monotonic() > deadline:
+                        raise LLMIncompleteError(
+                            f"llama.cpp took more than {self._settings.total_timeout:g} s: "
+                            "lower llm.max_answer_tokens, or raise llm.total_timeout."
+                        )
+            except (ValueError, RuntimeError) as error:  # e.g. the prompt overflows the context
+                raise LLMIncompleteError(
+                    f"llama.cpp could not answer ({error}): shorten the question, or raise "
+                    "llm.context_tokens."
+                ) from None
 
 
 def _load(settings: LLMSettings, path: Path) -> Any:

@@ -12,7 +12,7 @@ from swguide.settings import LLMSettings
 
 if TYPE_CHECKING:
     from assistant.llm._llamacpp import LlamaCppGenerator
-    from assistant.llm._ollama import OllamaGenerator
+    from assistant.llm._ollama import OllamaGenerator, Probe
 
 
 @dataclass(frozen=True, slots=True)
@@ -50,19 +50,17 @@ def choose(settings: LLMSettings, spec: str | None = None) -> Choice:
     return automatic(settings)
 
 
-def automatic(settings: LLMSettings) -> Choice:
-    """Ollama when reachable with the model, else llama.cpp when a GGUF is set, else none."""
-    from assistant.llm._ollama import OllamaGenerator, has_model
+def automatic(settings: LLMSettings, probed: Probe | None = None) -> Choice:
+    """Ollama when reachable with the model, else llama.cpp when a GGUF is set, else none.
 
-    candidate = OllamaGenerator(settings)
-    try:
-        models = candidate.models()
-    except LLMUnavailableError:
-        notes = [f"Ollama not reachable at {candidate.host}"]
-    else:
-        if has_model(models, candidate.model):
-            return Choice(candidate, f"auto: Ollama at {candidate.host} has {candidate.model}")
-        notes = [f"Ollama at {candidate.host} has no {candidate.model}"]
+    `probed` is an Ollama probe already made (by `swguide check`), so it is not repeated.
+    """
+    from assistant.llm._ollama import probe
+
+    found = probed or probe(settings)
+    if found.generator is not None:
+        return Choice(found.generator, f"auto: {found.note}")
+    notes = [found.note]
     if settings.gguf is None:
         notes.append("no GGUF file configured")
     else:
