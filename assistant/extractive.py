@@ -90,7 +90,8 @@ class ExtractiveAnswerer:
         """Every quotable sentence of the top retrieved passages, scored."""
         found = [
             (p, (s, e), p.chunk.text[s:e])
-            for p in retrieval.passages[: self._settings.passages]
+            for i, p in enumerate(retrieval.passages)
+            if i < self._settings.passages or p.via is not None
             for s, e in p.chunk.sentences
             if len(quote_text(p.chunk.text[s:e]).split()) >= MIN_WORDS
         ]

@@ -11,7 +11,7 @@ from __future__ import annotations
 import re
 import threading
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import cache
 from typing import Any
 
@@ -105,6 +105,7 @@ class Snapshot:
     order: list[str]
     lexical: LexicalIndex
     rewriter: QueryRewriter
+    by_source: dict[int, str]  # numbered source -> the indexed document that is it
 
 
 class HybridRetriever:
@@ -166,6 +167,7 @@ class HybridRetriever:
             list(chunks),
             LexicalIndex(texts),
             QueryRewriter(vocabulary, self._lexicon),
+            {r.source_number: r.id for r in records.values() if r.source_number},
         )
 
     def retrieve(self, question: str) -> Retrieval:
@@ -185,10 +187,11 @@ class HybridRetriever:
         fused = self._fuse([dense, lexical])
         dense_by = dict(dense)
         lexical_by = dict(lexical)
-        passages = tuple(
+        found = [
             _passage(snap, cid, score, dense_by.get(cid), lexical_by.get(cid))
             for cid, score in fused[: self._settings.top_k]
-        )
+        ]
+        passages = tuple(self._with_linked(snap, found, vector))
         unknown = tuple(
             dict.fromkeys(
                 topic
@@ -199,6 +202,30 @@ class HybridRetriever:
         return Retrieval(
             passages, query, vector, vectors[-1], snap.lexical, rewrite.mapped, unknown
         )
+
+    def _with_linked(
+        self, snap: Snapshot, found: list[Passage], vector: np.ndarray
+    ) -> list[Passage]:
+        """The passages, each followed by the closest passage of an indexed source its
+        footnotes cite (at most `retrieval.linked` of them), so the standard can be cited
+        next to the article's paraphrase of it."""
+        documents = {p.chunk.document_id for p in found}
+        out: list[Passage] = []
+        added = 0
+        for passage in found:
+            out.append(passage)
+            for n in passage.chunk.sources:
+                doc = snap.by_source.get(n)
+                if doc is None or doc in documents or added >= self._settings.linked:
+                    continue
+                hits = self._store.nearest(vector, 1, document_id=doc)
+                if hits and hits[0][0] in snap.chunks:
+                    cid, similarity = hits[0]
+                    linked = _passage(snap, cid, passage.score, similarity, None)
+                    out.append(replace(linked, via=n))
+                    documents.add(doc)
+                    added += 1
+        return out
 
     def _fuse(self, rankings: list[list[tuple[str, float]]]) -> list[tuple[str, float]]:
         scores: dict[str, float] = {}
@@ -213,5 +240,6 @@ def _passage(
 ) -> Passage:
     chunk = snap.chunks[cid]
     record = snap.records.get(chunk.document_id)
-    sources = tuple(s for n in chunk.footnotes if record and (s := record.source(n)))
+    numbers = (record.source_number,) if record and record.source_number else chunk.footnotes
+    sources = tuple(s for n in numbers if record and (s := record.source(n)))
     return Passage(chunk, score, dense, lexical, sources, record.url if record else None)

@@ -16,7 +16,8 @@ from dataclasses import dataclass
 
 from ingest.loaders import LoadedDocument
 from ingest.sentences import footnotes_in, sentence_spans
-from ingest.structure import REFERENCE_HEADINGS
+from ingest.standards import clause_id, clause_letter, standard_heading
+from ingest.structure import REFERENCE_HEADINGS, Block
 from swguide.settings import ChunkingSettings
 from swguide.types import Chunk, Source, Span
 
@@ -57,7 +58,7 @@ def chunk_document(
     by_n = {s.n: s for s in sources}
     seen: Counter[str] = Counter()
     chunks = []
-    for headings, group in _sections(doc, byline):
+    for headings, clause, group in _sections(doc, byline):
         prefix_tokens = count_tokens(embedded_text(title, headings, ""))
         budget = max(settings.max_tokens - prefix_tokens, 16)
         for first, spans in _pack(doc.text, group, budget, settings.min_tokens, count_tokens):
@@ -82,6 +83,7 @@ def chunk_document(
                         dict.fromkeys(by_n[n].resolves_to for n in footnotes if n in by_n)
                     ),
                     page=doc.page_at(start),
+                    clause=clause,
                 )
             )
     return chunks
@@ -94,28 +96,49 @@ def chunk_id(document_id: str, embedded: str, occurrence: int) -> str:
 
 def _sections(
     doc: LoadedDocument, byline: str | None
-) -> Iterator[tuple[tuple[str, ...], list[_Paragraph]]]:
-    """Paragraphs grouped by their heading path; reference lists and bylines are left out."""
+) -> Iterator[tuple[tuple[str, ...], str | None, list[_Paragraph]]]:
+    """Paragraphs grouped by heading path and clause; reference lists and bylines are left
+    out. A one-line paragraph naming a numbered standard is read as its heading, and each
+    lettered clause under a standard is a group of its own."""
     stack: list[tuple[int, str]] = []
     group: list[_Paragraph] = []
+    clause: str | None = None
     index = 0
     for block in doc.blocks:
-        if block.is_heading:
-            if group:
-                yield _path(stack), group
-                group = []
-            stack = [(lvl, h) for lvl, h in stack if lvl < block.level] + [
-                (block.level, block.text)
-            ]
+        heading = _heading_level(block, stack)
+        if group and (heading is not None or _clause(stack, block.text) != clause):
+            yield _path(stack), clause, group
+            group = []
+        if heading is not None:
+            title = block.text.strip(" *_#")
+            stack = [(lvl, h) for lvl, h in stack if lvl < heading] + [(heading, title)]
             continue
         if any(h.lower() in REFERENCE_HEADINGS for _, h in stack) or block.text == byline:
             continue
         spans = [(block.start + s, block.start + e) for s, e in sentence_spans(block.text)]
         if spans:
+            clause = _clause(stack, block.text)
             group.append(_Paragraph(index, _path(stack), tuple(spans)))
             index += 1
     if group:
-        yield _path(stack), group
+        yield _path(stack), clause, group
+
+
+def _heading_level(block: Block, stack: list[tuple[int, str]]) -> int | None:
+    """A heading's level; a paragraph naming a standard is a heading below the last real
+    one (a sibling of the standard before it)."""
+    if block.is_heading:
+        return block.level
+    if standard_heading(block.text) is None:
+        return None
+    previous = standard_heading(stack[-1][1]) if stack else None
+    if previous is not None and "." in previous.number:  # a sibling of the standard before
+        return stack[-1][0]
+    return (stack[-1][0] if stack else 0) + 1
+
+
+def _clause(stack: list[tuple[int, str]], text: str) -> str | None:
+    return clause_id(stack[-1][1], clause_letter(text)) if stack else None
 
 
 def _path(stack: list[tuple[int, str]]) -> tuple[str, ...]:

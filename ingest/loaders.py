@@ -14,6 +14,7 @@ import re
 from dataclasses import dataclass
 from pathlib import Path
 
+from ingest.standards import clause_letter, standard_heading
 from ingest.structure import Block, looks_like_heading, markdown_blocks, plain_blocks
 from swguide.errors import DocumentError
 
@@ -146,16 +147,19 @@ def _pdf_text(data: bytes) -> tuple[str, tuple[int, ...]]:
 
 
 def _rejoin_lines(page: str) -> str:
-    """Join a PDF page's wrapped lines into paragraphs; short title lines stay apart."""
+    """Join a PDF page's wrapped lines into paragraphs. Short title lines and numbered
+    standards ("1.06 Conflicts of Interest") stand alone; a lettered clause ("(b) ...")
+    starts a paragraph."""
     lines = [line.strip() for line in _HYPHEN_BREAK.sub("", page).splitlines()]
     paragraphs: list[list[str]] = [[]]
     for line, following in zip(lines, [*lines[1:], ""][: len(lines)], strict=True):
+        ended = not paragraphs[-1] or paragraphs[-1][-1].endswith((".", ":", ";"))
         if not line:
             paragraphs.append([])
-        elif (looks_like_heading(line, following) and not paragraphs[-1]) or (
-            looks_like_heading(line, following) and paragraphs[-1][-1].endswith((".", ":"))
-        ):
+        elif standard_heading(line) or (looks_like_heading(line, following) and ended):
             paragraphs += [[line], []]
+        elif clause_letter(line):
+            paragraphs.append([line])
         else:
             paragraphs[-1].append(line)
     return "\n\n".join(" ".join(p) for p in paragraphs if p)

@@ -24,6 +24,7 @@ class DocumentEntry:
     publisher: str | None = None
     url: str | None = None
     footnotes: bool = False
+    source: int | None = None  # the numbered source this document is (a fetched standard)
     original_sha256: str | None = None
     text_sha256: str | None = None
 

@@ -211,7 +211,8 @@ class _Run:
             author=entry.author if entry else None,
             publisher=entry.publisher if entry else None,
             url=entry.url if entry else None,
-            sources=manifest.sources if entry and entry.footnotes else (),
+            sources=manifest.sources if entry and (entry.footnotes or entry.source) else (),
+            source_number=entry.source if entry else None,
         )
 
     def _remove_gone(self, paths: Sequence[Path], missing: list[Path]) -> None:
@@ -245,5 +246,16 @@ def _within(path: Path, given: Path) -> bool:
 
 
 def _same(old: DocumentRecord, new: DocumentRecord) -> bool:
-    keys = ("sha256", "title", "author", "publisher", "url", "sources", "root", "kind", "path")
+    keys = (
+        "sha256",
+        "title",
+        "author",
+        "publisher",
+        "url",
+        "sources",
+        "root",
+        "kind",
+        "path",
+        "source_number",
+    )
     return all(getattr(old, k) == getattr(new, k) for k in keys)

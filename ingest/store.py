@@ -155,14 +155,20 @@ class ChunkStore:
         docs = got["documents"] or []
         return [_chunk(cid, d, m) for cid, d, m in zip(got["ids"], docs, metas, strict=True)]
 
-    def nearest(self, vector: np.ndarray, n: int) -> list[tuple[str, float]]:
-        """(chunk id, cosine similarity) of the n nearest stored chunks."""
+    def nearest(
+        self, vector: np.ndarray, n: int, document_id: str | None = None
+    ) -> list[tuple[str, float]]:
+        """(chunk id, cosine similarity) of the n nearest stored chunks (of one document)."""
         count = self._guard(self._chunks.count)
         if count == 0:
             return []
+        where: Any = {"document_id": document_id} if document_id else None
         got = self._guard(
             lambda: self._chunks.query(
-                query_embeddings=[vector.tolist()], n_results=min(n, count), include=["distances"]
+                query_embeddings=[vector.tolist()],
+                n_results=min(n, count),
+                include=["distances"],
+                where=where,
             )
         )
         distances = (got["distances"] or [[]])[0]
@@ -248,6 +254,8 @@ def _metadata(chunk: Chunk) -> dict[str, str | int]:
     }
     if chunk.page is not None:
         meta["page"] = chunk.page
+    if chunk.clause is not None:
+        meta["clause"] = chunk.clause
     return meta
 
 
@@ -265,6 +273,7 @@ def _chunk(chunk_id: str, text: str, meta: Any) -> Chunk:
         footnotes=tuple(json.loads(meta["footnotes"])),
         sources=tuple(json.loads(meta["sources"])),
         page=int(meta["page"]) if "page" in meta else None,
+        clause=meta.get("clause"),
     )
 
 

@@ -66,6 +66,12 @@ class RetrievalSettings(_Section):
     top_k: int = Field(5, ge=1, le=50, description="Passages returned per question.")
     candidates: int = Field(20, ge=1, le=200, description="Candidates per retriever.")
     rrf_k: int = Field(60, ge=1, description="Reciprocal-rank-fusion constant.")
+    linked: int = Field(
+        2,
+        ge=0,
+        le=5,
+        description="Passages added from sources the retrieved article passages cite.",
+    )
 
 
 class AnswerSettings(_Section):
@@ -155,6 +161,14 @@ class GuardSettings(_Section):
     )
 
 
+class FetchSettings(_Section):
+    timeout: float = Field(20.0, gt=0, description="Seconds to wait on a publisher's server.")
+    retries: int = Field(2, ge=0, le=5, description="Retries after a timeout or a 5xx answer.")
+    user_agent: str = Field(
+        "swguide/0.1 (fetching the guidance it cites)", description="User-Agent header sent."
+    )
+
+
 class LimitSettings(_Section):
     max_question_chars: int = Field(2000, ge=10, description="Longest question accepted.")
     max_document_bytes: int = Field(
@@ -202,6 +216,7 @@ class Settings(BaseSettings):
     answer: AnswerSettings = Field(AnswerSettings(), description="The extractive answerer.")
     llm: LLMSettings = Field(LLMSettings(), description="Local language models.")
     guard: GuardSettings = Field(GuardSettings(), description="The grounding guard.")
+    fetch: FetchSettings = Field(FetchSettings(), description="Fetching the cited sources.")
     limits: LimitSettings = Field(LimitSettings(), description="Input size limits.")
     chat: ChatSettings = Field(ChatSettings(), description="The chat page.")
 
@@ -232,6 +247,11 @@ class Settings(BaseSettings):
     @property
     def chroma_path(self) -> Path:
         return self.data_dir / "chroma"
+
+    @property
+    def sources_dir(self) -> Path:
+        """Where `swguide corpus fetch` keeps the sources it fetched (never in git)."""
+        return self.data_dir / "sources"
 
     @property
     def model_cache(self) -> Path:

@@ -6,10 +6,12 @@ else passes these plain, frozen dataclasses around.
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 Span = tuple[int, int]
+NUMBERED = re.compile(r"^[*_#\s]*(?:standard\s+)?\d{1,2}\.\d{1,2}[:.]?\s+", re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
@@ -55,10 +57,16 @@ class Chunk:
     footnotes: tuple[int, ...] = ()
     sources: tuple[int, ...] = ()
     page: int | None = None
+    clause: str | None = None
 
     @property
     def section(self) -> str:
-        """The heading the chunk sits under, below the document's own title."""
+        """The heading the chunk sits under, below the document's own title; for a clause
+        of a numbered standard, the clause and the standard's title ("1.06(e) Conflicts
+        of Interest")."""
+        if self.clause and self.heading_path:
+            title = NUMBERED.sub("", self.heading_path[-1]).strip(" *_")
+            return f"{self.clause} {title}"
         path = [h for h in self.heading_path if h != self.document_title]
         return " › ".join(path) if path else "Introduction"
 
@@ -82,6 +90,7 @@ class DocumentRecord:
     url: str | None = None
     sources: tuple[Source, ...] = ()
     ingested_at: str = ""
+    source_number: int | None = None  # the article's numbered source this document is
 
     def source(self, n: int) -> Source | None:
         return next((s for s in self.sources if s.n == n), None)
@@ -97,10 +106,13 @@ class Passage:
     lexical: float | None = None
     sources: tuple[Source, ...] = ()
     url: str | None = None
+    via: int | None = None  # found through the article's footnote [via] to this source
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "chunk_id": self.chunk.id,
+            "via_source": self.via,
+            "clause": self.chunk.clause,
             "document": self.chunk.document_title,
             "document_id": self.chunk.document_id,
             "section": self.chunk.section,
