@@ -16,10 +16,12 @@ def report(settings: Settings) -> tuple[list[str], bool]:
     """The report's lines, and whether anything can answer (the index is usable)."""
     index, index_ok = _index(settings)
     model, model_ok = _embedding(settings)
+    sources = _sources(settings) if index_ok else "sources: no index yet"
     probed = probe(settings.llm)
     choice = automatic(settings.llm, probed)
     lines = [
         index,
+        sources,
         model,
         f"ollama: {probed.detail}",
         _gguf(settings.llm.gguf),
@@ -42,6 +44,31 @@ def _index(settings: Settings) -> tuple[str, bool]:
         f"{model_id(settings.embedding)}, in {store_location(settings)} ({store.name})",
         True,
     )
+
+
+def _sources(settings: Settings) -> str:
+    """Which of the article's numbered sources are in the index, and why not the others."""
+    import corpus
+    from ingest.fetch import records
+    from ingest.manifest import load_manifest
+
+    indexed = {
+        r.source_number: r for r in open_store(settings).records().values() if r.source_number
+    }
+    fetched = {r.n: r for r in records(settings.sources_dir)}
+    parts = []
+    for source in load_manifest(settings.corpus_dir or corpus.DIRECTORY).sources:
+        if source.ibid is not None:
+            continue
+        if source.n in indexed:
+            parts.append(f"[{source.n}] in the index ({len(indexed[source.n].chunk_ids)} chunks)")
+        elif source.n in fetched and fetched[source.n].ok:
+            parts.append(f"[{source.n}] fetched, not ingested (run `swguide ingest`)")
+        elif source.n in fetched:
+            parts.append(f"[{source.n}] not fetched ({fetched[source.n].error})")
+        else:
+            parts.append(f"[{source.n}] not fetched (run `swguide corpus fetch`)")
+    return "sources: " + "; ".join(parts)
 
 
 def _embedding(settings: Settings) -> tuple[str, bool]:

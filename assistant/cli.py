@@ -164,9 +164,17 @@ def _stdin_questions() -> list[str | InputError]:
     help="Remove a document from the index (repeatable).",
 )
 @click.option("--list", "list_only", is_flag=True, help="List the indexed documents.")
+@click.option("--label", help="Title to cite a single document by (e.g. 'Agency policy').")
 @click.pass_obj
-def ingest(obj: Context, paths: tuple[Path, ...], remove: tuple[str, ...], list_only: bool) -> None:
-    """Index documents (default: the bundled corpus); unchanged ones are skipped."""
+def ingest(
+    obj: Context,
+    paths: tuple[Path, ...],
+    remove: tuple[str, ...],
+    list_only: bool,
+    label: str | None,
+) -> None:
+    """Index documents (default: the bundled corpus and the fetched sources); unchanged
+    documents are skipped, deleted ones removed."""
     import corpus
     from assistant.build import build_embedder, open_store
     from assistant.progress import progress_bar
@@ -181,13 +189,19 @@ def ingest(obj: Context, paths: tuple[Path, ...], remove: tuple[str, ...], list_
                 f"{record.id}\t{len(record.chunk_ids)} chunks\t{record.title}\t{record.path}"
             )
         return
+    if label and (len(paths) != 1 or not paths[0].is_file()):
+        raise InputError("--label names one document: give exactly one file with it.")
     if remove:
         report = remove_documents(remove, store)
     else:
-        targets = list(paths) or [settings.corpus_dir or corpus.DIRECTORY]
+        default = [settings.corpus_dir or corpus.DIRECTORY]
+        if settings.sources_dir.is_dir():
+            default.append(settings.sources_dir)
+        targets = list(paths) or default
+        labels = {paths[0].expanduser().resolve(): label} if label else {}
         embedder = build_embedder(settings)
         with progress_bar() as update:
-            report = run_ingest(targets, store, embedder, settings, progress=update)
+            report = run_ingest(targets, store, embedder, settings, update, labels)
     for path, reason in report.skipped:
         click.echo(f"skipped {path}: {reason}", err=True)
     click.echo(report.summary())
@@ -208,6 +222,33 @@ def chat(obj: Context, host: str | None, port: int | None, llm: str | None) -> N
     chat_settings = {k: v for k, v in (("host", host), ("port", port)) if v}
     settings = obj.settings(chat=chat_settings or None)
     launch(build_assistant(settings, llm=llm), settings)
+
+
+@cli.group(name="corpus")
+def corpus_group() -> None:
+    """The sources the guidance cites."""
+
+
+@corpus_group.command()
+@click.pass_obj
+def fetch(obj: Context) -> None:
+    """Download the numbered sources from their publishers into the data directory."""
+    import corpus
+    from ingest.fetch import fetch_sources
+    from ingest.manifest import load_manifest
+
+    settings = obj.settings()
+    manifest = load_manifest(settings.corpus_dir or corpus.DIRECTORY)
+    records = fetch_sources(
+        manifest, settings.sources_dir, settings.fetch, settings.limits.max_document_bytes
+    )
+    titles = {s.n: s.title or f"source {s.n}" for s in manifest.sources}
+    for record in records:
+        click.echo(record.line(titles[record.n]))
+    if any(r.ok for r in records):
+        click.echo("run `swguide ingest` to add what was fetched to the index")
+    if not all(r.ok for r in records):
+        sys.exit(1)
 
 
 @cli.command()

@@ -58,7 +58,8 @@ def chunk_document(
     by_n = {s.n: s for s in sources}
     seen: Counter[str] = Counter()
     chunks = []
-    for headings, clause, group in _sections(doc, byline):
+    for path, clause, group in _sections(doc, byline):
+        headings = tuple(h for h in path if h != doc.title) if doc.title != title else path
         prefix_tokens = count_tokens(embedded_text(title, headings, ""))
         budget = max(settings.max_tokens - prefix_tokens, 16)
         for first, spans in _pack(doc.text, group, budget, settings.min_tokens, count_tokens):
@@ -127,13 +128,14 @@ def _sections(
 def _heading_level(block: Block, stack: list[tuple[int, str]]) -> int | None:
     """A heading's level; a paragraph naming a standard is a heading below the last real
     one (a sibling of the standard before it)."""
+    standard = standard_heading(block.text)
+    if standard is None:
+        return block.level if block.is_heading else None
+    previous = standard_heading(stack[-1][1]) if stack else None
+    if previous is not None and "." in previous.number and "." in standard.number:
+        return stack[-1][0]  # a sibling of the standard before
     if block.is_heading:
         return block.level
-    if standard_heading(block.text) is None:
-        return None
-    previous = standard_heading(stack[-1][1]) if stack else None
-    if previous is not None and "." in previous.number:  # a sibling of the standard before
-        return stack[-1][0]
     return (stack[-1][0] if stack else 0) + 1
 
 

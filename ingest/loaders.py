@@ -147,22 +147,27 @@ def _pdf_text(data: bytes) -> tuple[str, tuple[int, ...]]:
 
 
 def _rejoin_lines(page: str) -> str:
-    """Join a PDF page's wrapped lines into paragraphs. Short title lines and numbered
-    standards ("1.06 Conflicts of Interest") stand alone; a lettered clause ("(b) ...")
-    starts a paragraph."""
+    """Join a PDF page's wrapped lines into paragraphs. Title lines (short, unpunctuated)
+    and numbered standards ("1.06 Conflicts of Interest") stand alone; a lettered clause
+    ("(b) ...") starts a paragraph."""
     lines = [line.strip() for line in _HYPHEN_BREAK.sub("", page).splitlines()]
     paragraphs: list[list[str]] = [[]]
-    for line, following in zip(lines, [*lines[1:], ""][: len(lines)], strict=True):
-        ended = not paragraphs[-1] or paragraphs[-1][-1].endswith((".", ":", ";"))
+    for line in lines:
+        current = paragraphs[-1]
+        apart = not current or current[-1].endswith((".", ":", ";")) or _titleish(current[-1])
         if not line:
             paragraphs.append([])
-        elif standard_heading(line) or (looks_like_heading(line, following) and ended):
+        elif standard_heading(line) or (_titleish(line) and apart):
             paragraphs += [[line], []]
         elif clause_letter(line):
             paragraphs.append([line])
         else:
-            paragraphs[-1].append(line)
+            current.append(line)
     return "\n\n".join(" ".join(p) for p in paragraphs if p)
+
+
+def _titleish(line: str) -> bool:
+    return looks_like_heading(line, following="more")
 
 
 def _finish(

@@ -90,9 +90,11 @@ def ingest(
     embedder: Embedder,
     settings: Settings,
     progress: Progress | None = None,
+    labels: dict[Path, str] | None = None,
 ) -> IngestReport:
-    """Bring the index in line with the documents under `paths`."""
-    return _Run(store, embedder, settings).run(paths, progress)
+    """Bring the index in line with the documents under `paths`; `labels` gives the title
+    to cite some documents by (their resolved path to the title)."""
+    return _Run(store, embedder, settings, labels or {}).run(paths, progress)
 
 
 def remove_documents(names: Sequence[str], store: ChunkStore) -> IngestReport:
@@ -114,7 +116,10 @@ def remove_documents(names: Sequence[str], store: ChunkStore) -> IngestReport:
 class _Run:
     """One ingest run: the store's records as they change, and what happened."""
 
-    def __init__(self, store: ChunkStore, embedder: Embedder, settings: Settings) -> None:
+    def __init__(
+        self, store: ChunkStore, embedder: Embedder, settings: Settings, labels: dict[Path, str]
+    ) -> None:
+        self.labels = labels
         self.store = store
         self.embedder = embedder
         self.settings = settings
@@ -202,7 +207,8 @@ class _Run:
     ) -> DocumentRecord:
         return DocumentRecord(
             id=doc_id,
-            title=(entry.title if entry and entry.title else doc.title),
+            title=self.labels.get(item.path)
+            or (entry.title if entry and entry.title else doc.title),
             path=str(item.path),
             kind=doc.kind,
             sha256=doc.sha256,

@@ -92,6 +92,8 @@ def _mark_headings(blocks: list[Block]) -> list[Block]:
 
 
 def looks_like_heading(line: str, following: str) -> bool:
+    """A short, unpunctuated, capitalised line with more text after it: a longer
+    paragraph, or another title (a document title over a section title)."""
     line = line.strip()
     return (
         0 < len(line) <= 80
@@ -99,5 +101,5 @@ def looks_like_heading(line: str, following: str) -> bool:
         and len(line.split()) <= 12
         and not line.endswith(_END_PUNCTUATION)
         and (line[0].isupper() or line[0].isdigit())
-        and len(following) > len(line)
+        and bool(following.strip())
     )

@@ -116,5 +116,5 @@ def test_auto_never_picks_llamacpp_unless_configured(corpus_settings: Settings, 
         ["check"], corpus_settings, OLLAMA_HOST="127.0.0.1:9", SWGUIDE_LLM__GGUF=str(gguf)
     )
     lines = configured.stdout.decode().splitlines()
-    assert lines[3].startswith(f"llama.cpp: {gguf} (253 MB, SHA-256 a5fd3b62")
+    assert lines[4].startswith(f"llama.cpp: {gguf} (253 MB, SHA-256 a5fd3b62")
     assert lines[-1].startswith("auto would choose: llamacpp:gemma-3-270m-q4_k_m.gguf")

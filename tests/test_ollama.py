@@ -156,7 +156,7 @@ def test_auto_and_check_tell_the_truth(corpus_settings: Settings, fake: FakeOlla
     lines = result.stdout.decode().splitlines()
     assert result.returncode == 0
     assert lines[0].startswith("index: 1 documents, 8 chunks")
-    assert lines[2] == (
+    assert lines[3] == (
         f"ollama: reachable at {fake.host}; models: mistral:latest; "
         "llm.ollama_model llama3.2 is not pulled (`ollama pull llama3.2`)"
     )
