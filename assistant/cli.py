@@ -194,10 +194,8 @@ def ingest(
     if remove:
         report = remove_documents(remove, store)
     else:
-        default = [settings.corpus_dir or corpus.DIRECTORY]
-        if settings.sources_dir.is_dir():
-            default.append(settings.sources_dir)
-        targets = list(paths) or default
+        settings.sources_dir.mkdir(parents=True, exist_ok=True)  # fetched sources, if any
+        targets = list(paths) or [settings.corpus_dir or corpus.DIRECTORY, settings.sources_dir]
         labels = {paths[0].expanduser().resolve(): label} if label else {}
         embedder = build_embedder(settings)
         with progress_bar() as update:
