@@ -262,6 +262,50 @@ def check(obj: Context) -> None:
         sys.exit(1)
 
 
+@cli.command(name="eval")
+@click.option("--llm", help=f"Who writes the answers: {LLM_HELP}")
+@click.option(
+    "--report",
+    "folder",
+    type=click.Path(path_type=Path, file_okay=False),
+    help="Write report.json, report.md, report.html and metrics.png here.",
+)
+@click.option(
+    "--baseline",
+    help="Score a deliberately bad sentinel answerer instead (the gate must fail it): "
+    "no-citations, cite-everything, wrong-citation-numbers, always-abstain, "
+    "invented-sentence.",
+)
+@click.option("--record", is_flag=True, help="Save the scores as the backend's new baseline.")
+@click.pass_obj
+def evaluate(
+    obj: Context, llm: str | None, folder: Path | None, baseline: str | None, record: bool
+) -> None:
+    """Run the fixed questions, score them, and gate (exit 1 when a threshold is missed)."""
+    from evals import report
+    from evals.run import record as save_baseline
+    from evals.run import run
+
+    if record and baseline:
+        raise InputError("--record saves a real backend's scores: leave out --baseline.")
+    with click.progressbar(length=1, label="eval", file=sys.stderr) as bar:
+
+        def progress(done: int, total: int, question: str) -> None:
+            bar.length = total
+            bar.label = f"eval {question:>5}"
+            bar.update(done - bar.pos)
+
+        result = run(obj.settings(), llm=llm, sentinel=baseline, progress=progress)
+    click.echo(report.markdown(result), nl=False)
+    if folder is not None:
+        for path in report.write(result, folder):
+            click.echo(f"wrote {path}", err=True)
+    if record:
+        click.echo(f"recorded {save_baseline(result)}", err=True)
+    if not result.passed:
+        sys.exit(1)
+
+
 def _fail(message: str, code: int) -> NoReturn:
     click.echo(f"swguide: {message}", err=True)
     sys.exit(code)

@@ -12,7 +12,8 @@ A claim (`assistant.claims`) is supported when all of these hold:
   - every number or frequency ("30", "two", "annually") in it is in the cited text;
   - every acronym or proper name in it is in the closest sentence or in the question;
   - its directives are matched: should follows from should or must, must only from
-    must; "can/may + verb" and words of permission ("acceptable") need the same there;
+    must, and neither from "may/can" + the same verb; "can/may/will + verb" and words
+    of permission ("acceptable") need the same there;
   - its stance words (optional, unimportant, always, only, prevent, expose, ...) are
     there too: one such word can turn a passage's meaning around;
   - a negation in it is matched by one over the same words, and it does not assert
@@ -24,6 +25,7 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
 
 import numpy as np
 
@@ -107,7 +109,12 @@ DIRECTIVES = {
     ),
 }
 DIRECTIVE_FROM = {"obligation": {"obligation"}, "advice": {"advice", "obligation"}}
-PERMISSION_VERBS = frozenset(["can", "may"])
+MODAL_VERBS = frozenset(["can", "may", "will"])
+# Skipped between a modal and its verb: "may also use" reads as "may use".
+ADVERBS = frozenset(["also", "still", "even", "then", "potentially", "sometimes", "often"])
+# "may be", "can have": too common to say anything about what is permitted.
+AUXILIARIES = frozenset(["be", "have", "do", "not"])
+DETERMINERS = frozenset(["the", "a", "an", "no", "any", "this", "that"])
 PERMISSION_WORDS = frozenset(
     [
         "allowed",
@@ -134,6 +141,7 @@ STANCE = frozenset(
         "only",
         "every",
         "all",
+        "alone",
         "everyone",
         "anyone",
         "prevent",
@@ -170,6 +178,25 @@ VERDICT = re.compile(r"^(?:yes|no)\b[,.!;:]?", re.IGNORECASE)
 NEGATION_SCOPE = 5
 
 
+@dataclass(frozen=True, slots=True)
+class Measure:
+    """A sentence against its cited passages: best similarity, word coverage, and the
+    hard checks it fails."""
+
+    similarity: float
+    coverage: float
+    hard: tuple[str, ...]
+
+    @property
+    def score(self) -> float:
+        return 0.6 * self.similarity + 0.4 * self.coverage
+
+    def supported(self, min_similarity: float, min_coverage: float) -> bool:
+        return (
+            not self.hard and self.similarity >= min_similarity and (self.coverage >= min_coverage)
+        )
+
+
 class GroundingGuard:
     def __init__(self, embedder: Embedder, settings: GuardSettings):
         self._embedder = embedder
@@ -186,19 +213,25 @@ class GroundingGuard:
             return SentenceCheck(claim.text, ids, False, 0.0, ("no valid citation", *removed))
         if claim.repeat:
             return SentenceCheck(claim.text, ids, False, 0.0, ("repeats an earlier sentence",))
-        evidence, vectors = self._evidence(cited)
-        similarity = vectors @ self._embedder.embed([claim.text])[0]
+        measure = self.measure(claim.text, cited, question)
+        failures = [
+            *measure.hard,
+            *_below("similarity", measure.similarity, self._settings.min_similarity),
+            *_below("word coverage", measure.coverage, self._settings.min_coverage),
+        ]
+        return SentenceCheck(claim.text, ids, not failures, measure.score, (*failures, *removed))
+
+    def measure(self, text: str, cited: Sequence[Passage], question: str) -> Measure:
+        """What the verdict rests on, before the two thresholds are applied."""
+        evidence, vectors = self._evidence(list(cited))
+        similarity = vectors @ self._embedder.embed([text])[0]
         closest = [evidence[i] for i in np.argsort(-similarity)[:2]]
         cited_text = FOOTNOTE.sub("", " ".join(p.chunk.text for p in cited))
-        coverage = self._coverage(claim.text, cited_text)
-        best = float(similarity.max())
-        failures = [
-            *self._hard_checks(claim.text, cited_text, closest, question),
-            *_below("similarity", best, self._settings.min_similarity),
-            *_below("word coverage", coverage, self._settings.min_coverage),
-        ]
-        score = 0.6 * best + 0.4 * coverage
-        return SentenceCheck(claim.text, ids, not failures, score, (*failures, *removed))
+        return Measure(
+            float(similarity.max()),
+            self._coverage(text, cited_text),
+            tuple(self._hard_checks(text, cited_text, closest, question)),
+        )
 
     def prepare(self, passages: Sequence[Passage]) -> None:
         """Embed the passages' sentences now (the cache keeps them), e.g. while a model
@@ -282,10 +315,16 @@ def _directives(claim: str, near: str) -> list[str]:
     for kind, cues in DIRECTIVES.items():
         if cues & set(words) and not DIRECTIVE_FROM[kind] & have:
             reasons.append(f"'{kind}' wording not in the cited sentences")
-    pairs = {f"{a} {b}" for a, b in itertools.pairwise(near_words) if a in PERMISSION_VERBS}
+    near_pairs = {f"{a} {b}" for a, b in itertools.pairwise(near_words)}
     for a, b in itertools.pairwise(words):
-        if a in PERMISSION_VERBS and f"{a} {b}" not in pairs:
+        if b in AUXILIARIES:
+            continue
+        if a in MODAL_VERBS and f"{a} {b}" not in near_pairs:
             reasons.append(f"'{a} {b}' not in the cited sentences")
+        elif a in DIRECTIVES["obligation"] | DIRECTIVES["advice"] and (
+            f"may {b}" in near_pairs or f"can {b}" in near_pairs
+        ):
+            reasons.append(f"'{a} {b}' where the cited sentences only permit it")
     granted = sorted((PERMISSION_WORDS & set(words)) - set(near_words))
     if granted:
         reasons.append(f"{_listed(granted)} not in the cited sentences")
@@ -293,8 +332,17 @@ def _directives(claim: str, near: str) -> list[str]:
 
 
 def _modal_words(text: str) -> list[str]:
-    """Words, with "could" read as "can" and "might" as "may" (as hypotheticals)."""
-    return [{"could": "can", "might": "may"}.get(w, w) for w in _words(text)]
+    """Words as modals read them: "could" as "can", "might" as "may" (hypotheticals),
+    adverbs between a modal and its verb left out, and "the need" not an obligation."""
+    out: list[str] = []
+    for word in _words(text):
+        word = {"could": "can", "might": "may"}.get(word, word)
+        if word in ADVERBS:
+            continue
+        if word in ("need", "needs") and out and out[-1] in DETERMINERS:
+            word = "the-need"
+        out.append(word)
+    return out
 
 
 def _stances(text: str) -> set[str]:

@@ -141,14 +141,15 @@ class LLMSettings(_Section):
 
 
 class GuardSettings(_Section):
+    # Calibrated by `python -m evals.support` (evals/calibration/guard.json).
     min_similarity: float = Field(
-        0.55,
+        0.65,
         ge=0,
         le=1,
         description="Embedding similarity a sentence needs to its closest cited sentence(s).",
     )
     min_coverage: float = Field(
-        0.7,
+        0.85,
         ge=0,
         le=1,
         description="Share of a sentence's content words that its cited passages must contain.",

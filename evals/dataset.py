@@ -1,0 +1,84 @@
+"""The eval suite's fixed questions (`evals/questions.toml`), read and checked."""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass, field
+from pathlib import Path
+
+QUESTIONS = Path(__file__).with_name("questions.toml")
+CATEGORIES = {
+    "direct",
+    "paraphrase",
+    "typo",
+    "multi-passage",
+    "follow-up",
+    "out-of-scope",
+    "injection",
+}
+
+
+@dataclass(frozen=True, slots=True)
+class Question:
+    id: str
+    category: str
+    text: str
+    expected: str
+    gold: tuple[str, ...] = ()
+    must_mention: tuple[tuple[str, ...], ...] = ()
+    must_not: tuple[str, ...] = ()
+    follows: str | None = None
+    topic: str | None = None
+
+    @property
+    def answerable(self) -> bool:
+        return self.expected == "answer"
+
+
+@dataclass(frozen=True, slots=True)
+class Dataset:
+    questions: tuple[Question, ...] = field(default_factory=tuple)
+
+    def by_id(self, qid: str) -> Question:
+        return next(q for q in self.questions if q.id == qid)
+
+
+def load(path: Path = QUESTIONS) -> Dataset:
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    questions = tuple(
+        Question(
+            id=q["id"],
+            category=q["category"],
+            text=q["text"],
+            expected=q["expected"],
+            gold=tuple(q.get("gold", ())),
+            must_mention=tuple(tuple(alts) for alts in q.get("must_mention", ())),
+            must_not=tuple(q.get("must_not", ())),
+            follows=q.get("follows"),
+            topic=q.get("topic"),
+        )
+        for q in data["questions"]
+    )
+    return Dataset(questions)
+
+
+def problems(dataset: Dataset, corpus_text: str) -> list[str]:
+    """What is wrong with the question file itself (checked by the test suite)."""
+    found = []
+    seen: set[str] = set()
+    for q in dataset.questions:
+        if q.id in seen:
+            found.append(f"{q.id}: duplicate id")
+        if q.category not in CATEGORIES or q.expected not in {"answer", "abstain"}:
+            found.append(f"{q.id}: unknown category or expected behaviour")
+        if q.follows and q.follows not in seen:
+            found.append(f"{q.id}: follows {q.follows}, which does not come before it")
+        if q.answerable and not (q.gold and 2 <= len(q.must_mention) <= 5):
+            found.append(f"{q.id}: an answerable question needs gold spans and 2-5 facts")
+        found += [
+            f"{q.id}: gold span not in the corpus: {g[:40]}…"
+            for g in q.gold
+            if g not in corpus_text
+        ]
+        seen.add(q.id)
+    return found

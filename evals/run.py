@@ -1,0 +1,231 @@
+"""`swguide eval`: run the fixed questions, score them, and gate on the thresholds.
+
+The suite builds a fresh index of the bundled corpus in a temporary folder (so a
+user's own documents never change its scores), asks every question through the real
+assistant (a follow-up gets its pair's first turn as history), optionally rewrites each
+answer with a sentinel baseline, scores it (`evals.scoring`), and compares the metrics
+with `evals/thresholds.toml` and with the recorded baseline for the backend, so a
+regression fails even above the thresholds.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+import tomllib
+from collections.abc import Callable
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from evals.bundled import bundled_index
+from evals.dataset import Dataset, Question, load
+from evals.metrics import Value, compute
+from evals.scoring import Scored, Scorer
+from evals.sentinels import SENTINELS
+from swguide.errors import ConfigError
+from swguide.settings import Settings
+from swguide.types import Answer
+
+THRESHOLDS = Path(__file__).with_name("thresholds.toml")
+BASELINES = Path(__file__).with_name("baselines")
+K = 5
+Progress = Callable[[int, int, str], None]
+
+
+@dataclass(frozen=True, slots=True)
+class Check:
+    metric: str
+    value: float
+    rule: str
+    passed: bool
+
+
+@dataclass(frozen=True, slots=True)
+class Run:
+    backend: str
+    kind: str
+    sentinel: str | None
+    scored: tuple[Scored, ...]
+    metrics: dict[str, Value]
+    checks: tuple[Check, ...]
+    seconds: float
+    settings_hash: str
+
+    @property
+    def passed(self) -> bool:
+        return all(c.passed for c in self.checks)
+
+    def summary(self) -> dict[str, Any]:
+        return {
+            "backend": self.backend,
+            "sentinel": self.sentinel,
+            "questions": len(self.scored),
+            "seconds": round(self.seconds, 1),
+            "settings_hash": self.settings_hash,
+            "passed": self.passed,
+            "metrics": {
+                k: {"value": v.value, "ci95": [v.low, v.high]} for k, v in self.metrics.items()
+            },
+            "checks": [
+                {"metric": c.metric, "value": c.value, "rule": c.rule, "passed": c.passed}
+                for c in self.checks
+            ],
+        }
+
+
+@dataclass(frozen=True, slots=True)
+class Asked:
+    """One question's answer and the indexed chunks that hold its gold spans."""
+
+    question: Question
+    answer: Answer
+    relevant: tuple[str, ...]
+
+
+@dataclass(frozen=True, slots=True)
+class Answers:
+    """The real assistant's answers to the whole suite, ready to score (or to spoil)."""
+
+    backend: str
+    asked: tuple[Asked, ...]
+    scorer: Scorer
+    seconds: float
+    settings_hash: str
+
+    @property
+    def kind(self) -> str:
+        return self.backend.split(":")[0]
+
+
+def run(
+    settings: Settings,
+    llm: str | None = None,
+    sentinel: str | None = None,
+    progress: Progress | None = None,
+    dataset: Dataset | None = None,
+) -> Run:
+    """Ask every question, score the answers (rewritten by `sentinel`, if any), and gate."""
+    if sentinel is not None and sentinel not in SENTINELS:
+        raise ConfigError(f"Unknown baseline {sentinel!r}: choose one of {', '.join(SENTINELS)}.")
+    return score(ask_all(settings, llm, progress, dataset), sentinel)
+
+
+def ask_all(
+    settings: Settings,
+    llm: str | None = None,
+    progress: Progress | None = None,
+    dataset: Dataset | None = None,
+) -> Answers:
+    """Index the bundled corpus afresh in a temporary folder and ask every question."""
+    from assistant.build import build_assistant
+    from assistant.guard import GroundingGuard
+
+    dataset = dataset or load()
+    started = time.perf_counter()
+    with bundled_index(settings) as index:
+        assistant = build_assistant(index.settings, index.embedder, llm=llm)
+        asked: dict[str, Asked] = {}
+        for done, question in enumerate(dataset.questions):
+            if progress:
+                progress(done, len(dataset.questions), question.id)
+            answer = assistant.ask(question.text, _history(question, asked))
+            relevant = tuple(
+                dict.fromkeys(c.id for span in question.gold for c in index.holding(span))
+            )
+            asked[question.id] = Asked(question, answer, relevant)
+        if progress:
+            progress(len(dataset.questions), len(dataset.questions), "done")
+    return Answers(
+        assistant.answerer.name,
+        tuple(asked.values()),
+        Scorer(GroundingGuard(index.embedder, index.settings.guard)),
+        time.perf_counter() - started,
+        settings.fingerprint(),
+    )
+
+
+def _history(question: Question, asked: dict[str, Asked]) -> list[Any]:
+    from assistant.followup import Turn
+
+    if not question.follows:
+        return []
+    first = asked[question.follows]
+    return [Turn(first.question.text, first.answer.text, first.answer.standalone_question)]
+
+
+def score(answers: Answers, sentinel: str | None = None) -> Run:
+    """Score the answers (after the sentinel's rewrite) and gate the metrics."""
+    spoil = SENTINELS[sentinel] if sentinel else None
+    scored = []
+    for item in answers.asked:
+        answer = spoil(item.answer) if spoil else item.answer
+        result = answers.scorer.score(item.question, answer, item.relevant)
+        scored.append(replace(result, retrieval=_retrieval(result)))
+    metrics = compute(scored)
+    return Run(
+        answers.backend,
+        answers.kind,
+        sentinel,
+        tuple(scored),
+        metrics,
+        gate(metrics, answers.kind),
+        answers.seconds,
+        answers.settings_hash,
+    )
+
+
+def _retrieval(result: Scored) -> dict[str, float]:
+    """hit@5, recall@5, MRR and nDCG@5 by llama-index's metric implementations."""
+    if not result.question.answerable or not result.relevant:
+        return {}
+    from llama_index.core.evaluation.retrieval.metrics import MRR, NDCG, HitRate, Recall
+
+    top = list(result.retrieved[:K])
+    expected = list(result.relevant)
+    return {
+        "hit@5": HitRate().compute(expected_ids=expected, retrieved_ids=top).score,
+        "recall@5": Recall().compute(expected_ids=expected, retrieved_ids=top).score,
+        "mrr": MRR().compute(expected_ids=expected, retrieved_ids=list(result.retrieved)).score,
+        "ndcg@5": NDCG().compute(expected_ids=expected, retrieved_ids=top).score,
+    }
+
+
+def thresholds() -> dict[str, Any]:
+    return tomllib.loads(THRESHOLDS.read_text(encoding="utf-8"))
+
+
+def gate(metrics: dict[str, Value], kind: str) -> tuple[Check, ...]:
+    """The thresholds for this kind of backend, then no regression from its baseline."""
+    config = thresholds()
+    rules = config["extractive" if kind == "extractive" else "generative"]
+    checks = [_check(name, metrics[name].value, rule) for name, rule in rules.items()]
+    recorded = BASELINES / f"{kind}.json"
+    if recorded.is_file():
+        before = json.loads(recorded.read_text(encoding="utf-8"))["metrics"]
+        tolerance = config["regression"]["tolerance"]
+        for name, rule in rules.items():
+            if name in before:
+                bound = before[name]["value"]
+                allowed = bound - tolerance if "min" in rule else bound + tolerance
+                key = "min" if "min" in rule else "max"
+                checks.append(
+                    _check(f"{name} (vs recorded {bound:.3f})", metrics[name].value, {key: allowed})
+                )
+    return tuple(checks)
+
+
+def _check(name: str, value: float, rule: dict[str, float]) -> Check:
+    if "min" in rule:
+        return Check(name, value, f"≥ {rule['min']:g}", value >= rule["min"] - 1e-9)
+    return Check(name, value, f"≤ {rule['max']:g}", value <= rule["max"] + 1e-9)
+
+
+def record(result: Run) -> Path:
+    """Save this run's metrics as the baseline its backend's later runs must not fall below."""
+    BASELINES.mkdir(exist_ok=True)
+    path = BASELINES / f"{result.kind}.json"
+    summary = result.summary()
+    kept = {k: summary[k] for k in ("backend", "questions", "settings_hash", "metrics")}
+    path.write_text(json.dumps(kept, indent=2, sort_keys=True) + "\n", encoding="utf-8")
+    return path

@@ -1,0 +1,146 @@
+"""Score one answer against its question, as ALCE scores citations.
+
+The answer's text is read as statements (sentences with their [n] markers, as
+`assistant.claims` reads a model's reply), whoever wrote it, so the sentinel baselines
+are scored exactly like the real answerers. The project's support checker, the
+grounding guard, stands in for ALCE's NLI model:
+
+- citation recall: a statement counts when its cited passages, together, support it;
+- citation precision: a citation counts unless it is removable: it cannot support the
+  statement alone, and the statement's other citations support it without it;
+  citations of a statement its citations do not support do not count;
+- unsupported: a statement no retrieved passage supports (all of them together);
+- mis-cited: a statement the retrieved passages support but its own citations do not.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from typing import Any
+
+from assistant.claims import Claim, parse_claims
+from assistant.guard import GroundingGuard
+from evals.dataset import Question
+from swguide.types import Answer, Passage
+
+MARKER = re.compile(r"\[(\d+)\]")
+
+
+@dataclass(frozen=True, slots=True)
+class Statement:
+    text: str
+    citations: int
+    supported: bool  # by its cited passages, together (citation recall)
+    precise: int  # citations that are not removable (citation precision)
+    grounded: bool  # by the retrieved passages, together
+
+
+@dataclass(frozen=True, slots=True)
+class Scored:
+    """Everything the report needs about one question's answer."""
+
+    question: Question
+    answer: Answer
+    abstained: bool
+    relevant: tuple[str, ...]
+    retrieved: tuple[str, ...]
+    markers: int
+    resolved: int
+    statements: tuple[Statement, ...]
+    mentioned: tuple[bool, ...]
+    violations: tuple[str, ...]
+    retrieval: dict[str, float] = field(default_factory=dict)
+
+    def to_dict(self) -> dict[str, Any]:
+        q = self.question
+        return {
+            "id": q.id,
+            "category": q.category,
+            "question": q.text,
+            "expected": q.expected,
+            "abstained": self.abstained,
+            "answer": self.answer.text,
+            "fallback": self.answer.fallback,
+            "retrieval": self.retrieval,
+            "markers": self.markers,
+            "resolved_markers": self.resolved,
+            "statements": [_statement(s) for s in self.statements],
+            "must_mention": [
+                {"facts": list(alts), "mentioned": ok}
+                for alts, ok in zip(q.must_mention, self.mentioned, strict=True)
+            ],
+            "must_not_violations": list(self.violations),
+            "sentences": [s.to_dict() for s in self.answer.sentences],
+            "citations": [c.to_dict() for c in self.answer.citations],
+            "passages": [p.to_dict() for p in self.answer.passages],
+        }
+
+
+def _statement(s: Statement) -> dict[str, Any]:
+    return {
+        "text": s.text,
+        "citations": s.citations,
+        "supported": s.supported,
+        "precise_citations": s.precise,
+        "grounded": s.grounded,
+    }
+
+
+class Scorer:
+    def __init__(self, guard: GroundingGuard) -> None:
+        self._guard = guard
+
+    def score(self, question: Question, answer: Answer, relevant: tuple[str, ...]) -> Scored:
+        text = answer.text.lower()
+        markers = [int(n) for n in MARKER.findall(answer.text)]
+        numbers = {c.n for c in answer.citations}
+        statements = () if answer.abstained else tuple(self._statements(question, answer))
+        return Scored(
+            question=question,
+            answer=answer,
+            abstained=answer.abstained,
+            relevant=relevant,
+            retrieved=tuple(p.chunk.id for p in answer.passages),
+            markers=len(markers),
+            resolved=sum(n in numbers for n in markers),
+            statements=statements,
+            mentioned=tuple(
+                not answer.abstained and any(alt.lower() in text for alt in alts)
+                for alts in question.must_mention
+            ),
+            violations=tuple(m for m in question.must_not if m.lower() in text),
+        )
+
+    def _statements(self, question: Question, answer: Answer) -> list[Statement]:
+        cited = {c.n: c.passage for c in answer.citations}
+        out = []
+        for claim in parse_claims(answer.text, max(cited, default=0)):
+            passages = [cited[n] for n in claim.cited if n in cited]
+            out.append(self._statement(question.text, claim.text, passages, list(answer.passages)))
+        return out
+
+    def _statement(
+        self, question: str, text: str, passages: list[Passage], retrieved: list[Passage]
+    ) -> Statement:
+        supported = bool(passages) and self.supports(question, text, passages)
+        precise = 0
+        if supported:
+            for i, passage in enumerate(passages):
+                rest = passages[:i] + passages[i + 1 :]
+                alone = self.supports(question, text, [passage])
+                removable = not alone and bool(rest) and self.supports(question, text, rest)
+                precise += not removable
+        grounded = supported or self.supports(question, text, retrieved)
+        return Statement(_strip_quotes(text), len(passages), supported, precise, grounded)
+
+    def supports(self, question: str, text: str, passages: list[Passage]) -> bool:
+        """Whether the passages, together, support the statement (the guard's verdict)."""
+        if not passages:
+            return False
+        claim = Claim(_strip_quotes(text), tuple(range(1, len(passages) + 1)))
+        return self._guard.check(claim, passages, question).supported
+
+
+def _strip_quotes(text: str) -> str:
+    return text.strip().strip('“”"').strip()

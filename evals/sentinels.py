@@ -1,0 +1,74 @@
+"""Sentinel baselines: deliberately bad answerers that the gate must fail.
+
+Each one rewrites the real assistant's answer the way a broken answerer would; CI runs
+each with `swguide eval --baseline NAME` and checks that the gate fails it, which is how
+we know the thresholds can fail at all.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import replace
+
+from assistant.extractive import abstention
+from swguide.types import Answer, Citation
+
+MARKER = re.compile(r"\s*\[(\d+)\]")
+INVENTED = (
+    "Clinical social workers must answer every client message on social media within 24 hours."
+)
+
+
+def no_citations(answer: Answer) -> Answer:
+    """Right words, no markers and no citations."""
+    return replace(answer, text=MARKER.sub("", answer.text), citations=())
+
+
+def cite_everything(answer: Answer) -> Answer:
+    """Every sentence cites every retrieved passage."""
+    if answer.abstained:
+        return answer
+    citations = tuple(Citation(n, p) for n, p in enumerate(answer.passages, start=1))
+    every = "".join(f"[{c.n}]" for c in citations)
+    text = re.sub(r"([.!?][”\"]?)(?=\s|$)", rf"\1 {every}", MARKER.sub("", answer.text))
+    return replace(answer, text=text, citations=citations)
+
+
+def wrong_citation_numbers(answer: Answer) -> Answer:
+    """Each marker moved to the next retrieved passage: citations that point elsewhere."""
+    if answer.abstained:
+        return answer
+    citations = tuple(Citation(n, p) for n, p in enumerate(answer.passages, start=1))
+    current = {
+        c.n: answer.passages.index(c.passage) + 1
+        for c in answer.citations
+        if c.passage in answer.passages
+    }
+    count = len(citations)
+
+    def shift(match: re.Match[str]) -> str:
+        n = current.get(int(match.group(1)), int(match.group(1)))
+        return f" [{n % count + 1}]"
+
+    return replace(answer, text=MARKER.sub(shift, answer.text), citations=citations)
+
+
+def always_abstain(answer: Answer) -> Answer:
+    return replace(answer, text=abstention([]), abstained=True, citations=())
+
+
+def invented_sentence(answer: Answer) -> Answer:
+    """A confident rule the guidance never states, added with a citation."""
+    if answer.abstained or not answer.citations:
+        return answer
+    return replace(answer, text=f"{answer.text} {INVENTED} [1]")
+
+
+SENTINELS: dict[str, Callable[[Answer], Answer]] = {
+    "no-citations": no_citations,
+    "cite-everything": cite_everything,
+    "wrong-citation-numbers": wrong_citation_numbers,
+    "always-abstain": always_abstain,
+    "invented-sentence": invented_sentence,
+}
