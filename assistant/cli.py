@@ -288,11 +288,13 @@ def evaluate(
 
     if record and baseline:
         raise InputError("--record saves a real backend's scores: leave out --baseline.")
+    live = sys.stderr.isatty()
     with click.progressbar(length=1, label="eval", file=sys.stderr) as bar:
 
         def progress(done: int, total: int, question: str) -> None:
             bar.length = total
-            bar.label = f"eval {question:>5}"
+            if live:
+                bar.label = f"eval {question:>5}"
             bar.update(done - bar.pos)
 
         result = run(obj.settings(), llm=llm, sentinel=baseline, progress=progress)

@@ -69,7 +69,9 @@ RATIOS: dict[str, Ratio] = {
     ),
     "over_refusal": lambda s: (float(s.abstained), 1.0) if s.question.answerable else (0, 0),
     "model_written": lambda s: (
-        (float(not s.answer.fallback), 1.0) if s.answer.sentences and not s.abstained else (0, 0)
+        (float(not s.answer.fallback), 1.0)
+        if not s.answer.backend.startswith("extractive") and not s.abstained
+        else (0, 0)
     ),
 }
 

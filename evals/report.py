@@ -5,9 +5,10 @@ with its answer, statements, verdicts and passages)."""
 from __future__ import annotations
 
 import json
+import math
 from pathlib import Path
 
-from evals.metrics import DEFINITIONS
+from evals.metrics import DEFINITIONS, Value
 from evals.run import Run
 
 CHART = "metrics.png"
@@ -28,6 +29,14 @@ def write(result: Run, folder: Path) -> list[Path]:
     return [*paths, folder / CHART]
 
 
+def num(value: float) -> str:
+    return "—" if math.isnan(value) else f"{value:.3f}"
+
+
+def ci(value: Value) -> str:
+    return "—" if math.isnan(value.low) else f"{value.low:.3f}–{value.high:.3f}"
+
+
 def _title(result: Run) -> str:
     sentinel = f", sentinel baseline {result.sentinel}" if result.sentinel else ""
     verdict = "PASSED" if result.passed else "FAILED"
@@ -45,11 +54,11 @@ def markdown(result: Run) -> str:
         "|---|---|---|---|",
     ]
     for name, v in result.metrics.items():
-        lines.append(f"| {name} | {v.value:.3f} | {v.low:.3f}–{v.high:.3f} | {DEFINITIONS[name]} |")
+        lines.append(f"| {name} | {num(v.value)} | {ci(v)} | {DEFINITIONS[name]} |")
     lines += ["", "| gate | value | rule | result |", "|---|---|---|---|"]
     for c in result.checks:
         lines.append(
-            f"| {c.metric} | {c.value:.3f} | {c.rule} | {'pass' if c.passed else '**FAIL**'} |"
+            f"| {c.metric} | {num(c.value)} | {c.rule} | {'pass' if c.passed else '**FAIL**'} |"
         )
     wrong = [s for s in result.scored if s.abstained != (not s.question.answerable) or s.violations]
     if wrong:
@@ -88,16 +97,10 @@ def chart(result: Run, path: Path) -> None:
         )
         bound = float(check.rule.split()[-1])
         ax.plot([bound, bound], [row - 0.4, row + 0.4], color="black", lw=2)
-        ax.annotate(
-            f"{value.value:.2f}",
-            (min(value.value, 1.0), row),
-            xytext=(4, 0),
-            textcoords="offset points",
-            va="center",
-            fontsize=8,
-        )
+        ax.text(1.07, row, num(value.value), va="center", fontsize=8)
     ax.set_yticks(range(len(gated)), [f"{c.metric} {c.rule}" for c in gated])
-    ax.set_xlim(0, 1.05)
+    ax.set_xlim(0, 1.16)
+    ax.set_xticks([0, 0.2, 0.4, 0.6, 0.8, 1.0])
     ax.invert_yaxis()
     ax.set_xlabel("value (bar), 95% CI (whisker), threshold (black tick)")
     ax.set_title(_title(result), fontsize=9)
@@ -116,6 +119,8 @@ def page(result: Run) -> str:
         lstrip_blocks=True,
         undefined=jinja2.StrictUndefined,
     )
+    env.filters["num"] = num
+    env.filters["ci"] = ci
     env.filters["zip"] = lambda a, b: zip(a, b, strict=True)
     env.filters["cited"] = lambda answer: {c.passage.chunk.id: c.n for c in answer.citations}
     return env.get_template(TEMPLATE).render(

@@ -11,6 +11,8 @@ regression fails even above the thresholds.
 from __future__ import annotations
 
 import json
+import math
+import re
 import time
 import tomllib
 from collections.abc import Callable
@@ -65,7 +67,8 @@ class Run:
             "settings_hash": self.settings_hash,
             "passed": self.passed,
             "metrics": {
-                k: {"value": v.value, "ci95": [v.low, v.high]} for k, v in self.metrics.items()
+                k: {"value": _finite(v.value), "ci95": [_finite(v.low), _finite(v.high)]}
+                for k, v in self.metrics.items()
             },
             "checks": [
                 {"metric": c.metric, "value": c.value, "rule": c.rule, "passed": c.passed}
@@ -96,6 +99,11 @@ class Answers:
     @property
     def kind(self) -> str:
         return self.backend.split(":")[0]
+
+
+def _finite(value: float) -> float | None:
+    """NaN (a metric with nothing to measure) as JSON null."""
+    return None if math.isnan(value) else value
 
 
 def run(
@@ -169,7 +177,7 @@ def score(answers: Answers, sentinel: str | None = None) -> Run:
         sentinel,
         tuple(scored),
         metrics,
-        gate(metrics, answers.kind),
+        gate(metrics, answers.backend),
         answers.seconds,
         answers.settings_hash,
     )
@@ -195,17 +203,22 @@ def thresholds() -> dict[str, Any]:
     return tomllib.loads(THRESHOLDS.read_text(encoding="utf-8"))
 
 
-def gate(metrics: dict[str, Value], kind: str) -> tuple[Check, ...]:
+def baseline_path(backend: str) -> Path:
+    """Where a backend's scores are recorded: one file per answerer and model."""
+    return BASELINES / f"{re.sub(r'[^A-Za-z0-9_.-]+', '-', backend)}.json"
+
+
+def gate(metrics: dict[str, Value], backend: str) -> tuple[Check, ...]:
     """The thresholds for this kind of backend, then no regression from its baseline."""
     config = thresholds()
-    rules = config["extractive" if kind == "extractive" else "generative"]
+    rules = config["extractive" if backend == "extractive" else "generative"]
     checks = [_check(name, metrics[name].value, rule) for name, rule in rules.items()]
-    recorded = BASELINES / f"{kind}.json"
+    recorded = baseline_path(backend)
     if recorded.is_file():
         before = json.loads(recorded.read_text(encoding="utf-8"))["metrics"]
         tolerance = config["regression"]["tolerance"]
         for name, rule in rules.items():
-            if name in before:
+            if before.get(name, {}).get("value") is not None:
                 bound = before[name]["value"]
                 allowed = bound - tolerance if "min" in rule else bound + tolerance
                 key = "min" if "min" in rule else "max"
@@ -224,7 +237,7 @@ def _check(name: str, value: float, rule: dict[str, float]) -> Check:
 def record(result: Run) -> Path:
     """Save this run's metrics as the baseline its backend's later runs must not fall below."""
     BASELINES.mkdir(exist_ok=True)
-    path = BASELINES / f"{result.kind}.json"
+    path = baseline_path(result.backend)
     summary = result.summary()
     kept = {k: summary[k] for k in ("backend", "questions", "settings_hash", "metrics")}
     path.write_text(json.dumps(kept, indent=2, sort_keys=True) + "\n", encoding="utf-8")
