@@ -10,13 +10,14 @@ GGUF := $(VENV)/gemma-3-270m-q4_k_m.gguf
 REPORTS := build/eval
 SENTINELS := no-citations cite-everything wrong-citation-numbers always-abstain invented-sentence
 
-.PHONY: run test install dev llamacpp lint unit eval sentinels bench bench-eval calibrate clean
+.PHONY: run test install dev browser llamacpp lint unit eval sentinels bench bench-eval bench-chat \
+	calibrate clean
 
 run: install
 	$(BIN)/swguide ingest
 	$(BIN)/swguide chat
 
-test: dev lint
+test: dev lint browser
 	$(BIN)/pytest
 	$(MAKE) --no-print-directory eval sentinels
 
@@ -47,6 +48,13 @@ lint: dev
 install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
 
+# The chat page's browser tests drive Debian's chromium (Playwright downloads nothing).
+CHROMIUM := /usr/bin/chromium
+browser:
+	@test -x $(CHROMIUM) || { [ "$$(id -u)" = 0 ] || \
+	  { echo "chromium is missing: run 'sudo apt-get install -y chromium'"; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+
 # Optional: answers written by a local GGUF model through llama.cpp (builds from source).
 llamacpp: install
 	$(PIP) -c constraints.txt -e ".[llamacpp]"
@@ -72,6 +80,9 @@ bench: install
 
 bench-eval: dev
 	$(BIN)/python benchmarks/eval_runtime.py
+
+bench-chat: install
+	$(BIN)/python benchmarks/chat_page.py
 
 # Re-derive the calibrated thresholds (abstention; then the support checker's).
 calibrate: install

@@ -107,23 +107,16 @@ def test_bad_history_file_is_one_line(corpus_settings: Settings, tmp_path: Path)
     assert "is not JSON turns" in result.stderr.decode() and b"Traceback" not in result.stderr
 
 
-def test_chat_history_becomes_turns() -> None:
-    from assistant.chat import turns
+@pytest.mark.slow
+def test_the_chat_conversation_becomes_turns(assistant: Any) -> None:
+    from assistant.chatview import Conversation, Exchange
 
-    history = [
-        {"role": "user", "content": FIRST},
-        {"role": "assistant", "content": "“Quote” [1]"},
-        {"role": "user", "content": "what about former clients?"},
-        {
-            "role": "assistant",
-            "content": f"_Searched for: {FIRST} what about former clients?_\n\n“Quote” [1]",
-        },
-        {"role": "user", "content": "and on Instagram?"},
-        {"role": "assistant", "content": {"path": "image.png"}},
-    ]
-    found = turns(history)
-    assert found[0] == Turn(FIRST, "“Quote” [1]")
+    conversation = Conversation()
+    for question in (FIRST, "what about former clients?"):
+        answer = assistant.ask(question, conversation.turns())
+        conversation.exchanges.append(Exchange(question, answer))
+    found = conversation.turns()
+    assert found[0] == Turn(FIRST, conversation.exchanges[0].answer.text)
     assert found[1].asked == f"{FIRST} what about former clients?"
-    assert found[2] == Turn("and on Instagram?")
-    standalone, _ = FollowUps().standalone("and on Instagram?", found[:2])
+    standalone, _ = FollowUps().standalone("and on Instagram?", found)
     assert standalone == f"{FIRST} what about former clients? and on Instagram?"

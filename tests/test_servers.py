@@ -1,4 +1,4 @@
-"""End to end against real server processes: `chroma run` on loopback, and the chat page."""
+"""End to end against a real `chroma run` server on loopback (the chat page: test_chat_page)."""
 
 from __future__ import annotations
 
@@ -11,9 +11,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BIN, cli_env, free_port, run_cli
-
-from swguide.settings import Settings
+from conftest import BIN, free_port, run_cli
 
 pytestmark = pytest.mark.slow
 
@@ -100,28 +98,3 @@ def listening_addresses(port: int) -> set[str]:
             if state == "0A" and int(hex_port, 16) == port:
                 found.add(address)
     return found
-
-
-def test_chat_page_answers_on_loopback_only(corpus_settings: Settings) -> None:
-    from gradio_client import Client
-
-    port = free_port()
-    process = subprocess.Popen(
-        [str(BIN / "swguide"), "chat", "--port", str(port)],
-        stdout=subprocess.DEVNULL,
-        stderr=subprocess.PIPE,
-        env=cli_env(corpus_settings),
-    )
-    try:
-        wait_for(f"http://127.0.0.1:{port}/", 90, process)
-        assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, nothing else
-        client = Client(f"http://127.0.0.1:{port}/", verbose=False)
-        reply = client.predict("Do I need a social media policy?", api_name="/chat")
-        assert "[1]" in reply and "Citations" in reply
-        refused = client.predict("What is the capital of Peru?", api_name="/chat")
-        assert refused.startswith("The guidance here does not address")
-        empty = client.predict("   ", api_name="/chat")
-        assert empty.startswith("⚠️ The question is empty")
-    finally:
-        stop(process)
-    assert b"Traceback" not in (process.stderr.read() if process.stderr else b"")

@@ -1,0 +1,289 @@
+"""The chat page end to end: a launched `swguide chat`, called through `gradio_client` and
+driven in a real headless browser (Debian's chromium through Playwright). Screenshots go
+to build/artifacts/."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import subprocess
+import tempfile
+import time
+import urllib.error
+import urllib.request
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import pytest
+from conftest import BIN, REPO, cli_env, free_port
+from fake_ollama import FakeOllama, serve
+from test_servers import listening_addresses, stop, wait_for
+
+from swguide.settings import Settings
+
+pytestmark = pytest.mark.slow
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "build" / "artifacts"
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+LINKEDIN = "Can I accept a client's LinkedIn request?"
+PRIVATE = "My client Zebulon Quist (DOB 03/04/1980) sent a LinkedIn request. Can I accept?"
+
+
+@dataclass
+class ChatServer:
+    url: str
+    process: subprocess.Popen[bytes]
+    log: Path
+    scratch: Path  # the server's data and Gradio temp directories
+
+    def logs(self) -> str:
+        return self.log.read_text(encoding="utf-8", errors="replace")
+
+
+def start_chat(settings: Settings, scratch: Path, *args: str, **env: str) -> ChatServer:
+    port = free_port()
+    log = scratch / "server.log"
+    gradio_tmp = scratch / "gradio"
+    gradio_tmp.mkdir(parents=True, exist_ok=True)
+    process = subprocess.Popen(
+        [str(BIN / "swguide"), "chat", "--port", str(port), *args],
+        stdout=log.open("wb"),
+        stderr=subprocess.STDOUT,
+        env=cli_env(settings, GRADIO_TEMP_DIR=str(gradio_tmp), **env),
+    )
+    server = ChatServer(f"http://127.0.0.1:{port}/", process, log, scratch)
+    wait_for(server.url, 90, process)
+    return server
+
+
+@pytest.fixture(scope="module")
+def chat_server(
+    corpus_settings: Settings, tmp_path_factory: pytest.TempPathFactory
+) -> Iterator[ChatServer]:
+    server = start_chat(corpus_settings, tmp_path_factory.mktemp("chat"), "--llm", "extractive")
+    try:
+        yield server
+    finally:
+        stop(server.process)
+    assert "Traceback" not in server.logs()
+
+
+def test_the_page_listens_on_loopback_only(chat_server: ChatServer) -> None:
+    port = int(chat_server.url.rstrip("/").rsplit(":", 1)[1])
+    assert listening_addresses(port) == {"0100007F"}  # 127.0.0.1, nothing else
+
+
+def test_chat_through_gradio_client(chat_server: ChatServer) -> None:
+    from gradio_client import Client
+
+    client = Client(chat_server.url, verbose=False)
+    reply = client.predict("Do I need a social media policy?", api_name="/chat")
+    answer, *citations = reply.split("\n\n")
+    assert "[1]" in answer and "\n" not in answer
+    assert citations[0].startswith("[1] Tips for Social Media Etiquette")
+    refused = client.predict("What is the capital of Peru?", api_name="/chat")
+    assert refused.startswith("The guidance here does not address")
+    empty = client.predict("   ", api_name="/chat")
+    assert empty.startswith("⚠️ The question is empty") and "\n" not in empty
+
+
+@pytest.mark.parametrize(
+    "path",
+    [
+        "gradio_api/file=/etc/passwd",
+        "file=/etc/passwd",
+        "gradio_api/file=../../../../etc/passwd",
+        "gradio_api/file=%2Fetc%2Fpasswd",
+        "gradio_api/file={repo}/pyproject.toml",
+        "gradio_api/file={data}",
+        "gradio_api/file={data}/chroma/chroma.sqlite3",
+    ],
+)
+def test_file_routes_serve_nothing_outside_the_apps_assets(
+    chat_server: ChatServer, corpus_settings: Settings, path: str
+) -> None:
+    url = chat_server.url + path.format(repo=REPO, data=corpus_settings.data_dir)
+    try:
+        with urllib.request.urlopen(url, timeout=10) as response:
+            body = response.read()
+        served = response.status
+    except urllib.error.HTTPError as refused:
+        served, body = refused.code, refused.read()
+    assert served in (403, 404), (url, served)
+    assert b"root:" not in body and b"[project]" not in body and b"SQLite" not in body
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: `apt-get install -y chromium` (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="swguide-chromium-")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile,
+            executable_path=str(CHROMIUM),
+            args=BROWSER_ARGS,
+            headless=True,
+            viewport={"width": 1280, "height": 900},
+            accept_downloads=True,
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"chat-{name}.png"), full_page=True)
+
+
+def test_a_clinician_asks_follows_a_citation_and_exports(
+    chat_server: ChatServer, browser: Any
+) -> None:
+    page = browser.new_page()
+    errors: list[str] = []
+    page.on("pageerror", lambda error: errors.append(str(error)))
+    page.goto(chat_server.url)
+    box = page.locator("#swg-question textarea")
+    box.fill(LINKEDIN)
+    box.press("Enter")  # the keyboard is enough
+    page.wait_for_selector("#swg-chat a[href='#swg-t1-c1']", timeout=60_000)
+    reply = page.locator("#swg-chat .message-row").last.inner_text()
+    assert "[1]" in reply and "“" in reply
+    assert "Answered by extractive" in page.inner_text("#swg-status")
+    cards = page.locator("#swg-evidence .swg-card")
+    assert cards.count() >= 2
+    assert "Tips for Social Media Etiquette" in cards.first.inner_text()
+    assert page.locator("#swg-t1-c1 mark").count() >= 1  # the supporting span
+    shot(page, "answer")
+
+    page.locator("#swg-chat a[href='#swg-t1-c2']").first.click()
+    page.wait_for_selector("#swg-t1-c2.swg-active", timeout=5_000)
+    assert page.locator(".swg-card.swg-active").count() == 1
+    assert page.evaluate("document.activeElement.id") == "swg-t1-c2"
+    assert len(browser.pages) == 1 + 1  # the profile's first tab, and this one: nothing opened
+    shot(page, "citation-clicked")
+
+    box.fill("what about former clients?")
+    page.click("#swg-ask")
+    page.wait_for_selector("#swg-chat a[href^='#swg-t2-c']", timeout=60_000)
+    assert "Searched for: Can I accept" in page.locator("#swg-chat .message-row").last.inner_text()
+
+    page.locator("#swg-verify input").check()
+    page.wait_for_selector("#swg-verification table", timeout=5_000)
+    assert page.locator("#swg-verification tr.swg-supported").count() >= 2
+    shot(page, "verification")
+
+    with page.expect_download() as download:
+        page.click("#swg-export-json")
+    exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
+    assert download.value.suggested_filename.endswith(".json")
+    assert [t["question"] for t in exported["turns"]] == [LINKEDIN, "what about former clients?"]
+    assert all(len(c["text_sha256"]) == 64 for t in exported["turns"] for c in t["citations"])
+    with page.expect_download() as markdown:
+        page.click("#swg-export-md")
+    assert Path(markdown.value.path()).read_text(encoding="utf-8").startswith("# swguide")
+
+    page.click("#swg-new")
+    page.wait_for_selector("#swg-evidence .swg-empty", timeout=10_000)
+    assert page.locator("#swg-chat .message-row").count() == 0
+    assert errors == []
+
+
+def test_client_details_raise_the_notice_and_never_reach_disk(
+    chat_server: ChatServer, browser: Any
+) -> None:
+    page = browser.new_page()
+    page.set_viewport_size({"width": 420, "height": 860})  # a narrow window
+    page.goto(chat_server.url)
+    page.locator("#swg-question textarea").fill(PRIVATE)
+    page.click("#swg-ask")
+    notice = page.locator("#swg-notice").first  # Gradio repeats a Group's id inside it
+    notice.wait_for(state="visible", timeout=30_000)
+    text = notice.inner_text()
+    assert "a client's name, a date (of birth?)" in text
+    assert "My client [CLIENT NAME] (DOB [DATE])" in text
+    assert page.locator("#swg-chat .message-row").count() == 0  # not answered yet
+    shot(page, "privacy-notice")
+    page.click("#swg-send-redacted")
+    page.wait_for_selector("#swg-chat a[href='#swg-t1-c1']", timeout=60_000)
+    chat = page.inner_text("#swg-chat")
+    assert "Zebulon" not in chat and "1980" not in chat and "[CLIENT NAME]" in chat
+    assert not notice.is_visible()
+    shot(page, "redacted-answer")
+
+    page.locator("#swg-question textarea").fill("Email me at zq@example.org?")
+    page.click("#swg-ask")
+    notice.wait_for(state="visible", timeout=30_000)
+    page.click("#swg-edit")
+    notice.wait_for(state="hidden", timeout=10_000)
+    assert page.locator("#swg-question textarea").input_value() == "Email me at zq@example.org?"
+
+    time.sleep(1)  # let the server flush whatever it would log
+    for secret in ("Zebulon", "03/04/1980", "zq@example.org", "accept a client's LinkedIn"):
+        assert secret not in chat_server.logs()
+        for path in chat_server.scratch.rglob("*"):
+            if path.is_file() and path != chat_server.log:
+                assert secret.encode() not in path.read_bytes(), path
+
+
+def test_a_long_answer_does_not_hold_up_another_session(
+    corpus_settings: Settings, tmp_path: Path
+) -> None:
+    """One session waits on a slow model; another session's question is answered meanwhile
+    (the fake model's quick reply is unsupported, so it falls back to the quotes)."""
+    from gradio_client import Client
+
+    def reply(body: dict[str, Any]) -> str:
+        if "LinkedIn" in body["messages"][-1]["content"]:
+            time.sleep(12)
+        return "Post anything you like. [1]"
+
+    with serve(FakeOllama(reply=reply)) as fake:
+        server = start_chat(
+            corpus_settings, tmp_path, "--llm", "ollama", SWGUIDE_LLM__OLLAMA_HOST=fake.host
+        )
+        try:
+            slow = Client(server.url, verbose=False).submit(LINKEDIN, api_name="/chat")
+            deadline = time.monotonic() + 10
+            while not fake.requests and time.monotonic() < deadline:
+                time.sleep(0.1)
+            assert fake.requests, "the slow question never reached the model"
+            started = time.monotonic()
+            quick = Client(server.url, verbose=False).predict(
+                "Do I need a social media policy?", api_name="/chat"
+            )
+            took = time.monotonic() - started
+            assert not slow.done(), "the slow answer should still be running"
+            assert "[1]" in quick and took < 8, took
+            assert "[1]" in slow.result(timeout=60)
+        finally:
+            stop(server.process)
+    assert "Traceback" not in server.logs()
+
+
+def test_a_missing_model_is_one_line_not_a_traceback(corpus_settings: Settings) -> None:
+    gone = subprocess.run(
+        [str(BIN / "swguide"), "chat", "--port", str(free_port()), "--llm", "llamacpp:/no.gguf"],
+        capture_output=True,
+        env=cli_env(corpus_settings),
+        timeout=120,
+        check=False,
+    )
+    assert gone.returncode == 2
+    message = gone.stderr.decode().strip()
+    assert "/no.gguf" in message and len(message.splitlines()) == 1
+    assert b"Traceback" not in gone.stderr
