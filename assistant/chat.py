@@ -203,7 +203,7 @@ class ChatPage:
 
         same = gr.update()
         return (
-            history,
+            list(history),  # a snapshot: the next update must not change this one
             box,
             notice,
             same,

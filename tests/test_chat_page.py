@@ -240,6 +240,44 @@ def test_client_details_raise_the_notice_and_never_reach_disk(
                 assert secret.encode() not in path.read_bytes(), path
 
 
+def test_a_models_answer_streams_into_the_page(
+    corpus_settings: Settings, tmp_path: Path, browser: Any
+) -> None:
+    """Verified sentences appear one by one with their markers while the model writes;
+    the finished answer links them to cards."""
+    from test_ollama import passage_sentences
+
+    def reply(body: dict[str, Any]) -> str:
+        first, second = passage_sentences(body, 1)[:2]
+        return f"{first} [1] {second} [1]"
+
+    with serve(FakeOllama(reply=reply, behaviour="slow")) as fake:
+        server = start_chat(
+            corpus_settings, tmp_path, "--llm", "ollama", SWGUIDE_LLM__OLLAMA_HOST=fake.host
+        )
+        try:
+            page = browser.new_page()
+            page.goto(server.url)
+            page.locator("#swg-question textarea").fill(LINKEDIN)
+            page.click("#swg-ask")
+            last = page.locator("#swg-chat .message-row").last
+            page.wait_for_function(
+                "() => { const rows = document.querySelectorAll('#swg-chat .message-row');"
+                " const t = rows.length ? rows[rows.length - 1].innerText : '';"
+                " return t.includes('[1]') && t.trim().endsWith('…'); }",
+                timeout=60_000,
+            )
+            assert "Writing" in page.inner_text("#swg-status")
+            assert page.locator("#swg-chat a[href^='#swg-t1-c']").count() == 0  # not yet
+            shot(page, "streaming")
+            page.wait_for_selector("#swg-chat a[href='#swg-t1-c1']", timeout=60_000)
+            assert last.inner_text().count("[1]") == 2
+            assert "Answered by ollama:llama3.2" in page.inner_text("#swg-status")
+        finally:
+            stop(server.process)
+    assert "Traceback" not in server.logs()
+
+
 def test_a_long_answer_does_not_hold_up_another_session(
     corpus_settings: Settings, tmp_path: Path
 ) -> None:

@@ -10,12 +10,14 @@ from dataclasses import replace
 from typing import Any
 
 import pytest
+from conftest import FakeGenerator
 
 from assistant import chatview
 from assistant.chat import ChatPage
 from assistant.chatview import Conversation, Exchange
 from assistant.export import FORMAT, download_links, record, to_markdown
 from assistant.service import Assistant
+from swguide.settings import Settings
 from swguide.types import Answer
 
 pytestmark = pytest.mark.slow
@@ -169,3 +171,24 @@ def test_an_unexpected_failure_is_one_line_too(assistant: Assistant) -> None:
     *_, last = drain(page.submit(LINKEDIN, [], None))
     assert last[0][-1]["content"] == "⚠️ Something went wrong (RuntimeError); please try again."
     assert page.api(LINKEDIN) == "⚠️ Something went wrong (RuntimeError); please try again."
+
+
+def test_a_models_answer_streams_sentence_by_sentence(
+    assistant: Assistant, corpus_settings: Settings
+) -> None:
+    from test_generative import first_sentences, with_model
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        a, b = first_sentences(messages, 1, 2)
+        return f"{a} [1] Clients must be told within 30 days. [3] {b} [1]"
+
+    page = ChatPage(with_model(assistant, corpus_settings, FakeGenerator(reply)))
+    updates = drain(page.submit(LINKEDIN, [], None))
+    replies = [u[0][-1]["content"] for u in updates]
+    assert replies[0] == "…"  # searching
+    streamed = replies[1:-1]
+    assert len(streamed) == 2 and streamed[0].endswith("[1] …")  # one verified sentence
+    assert all("30 days" not in r for r in replies)
+    final = replies[-1]
+    assert final.count("](#swg-t1-c1)") == 2 and "[3]" not in final
+    assert "Answered by **fake:canned**" in updates[-1][6]
