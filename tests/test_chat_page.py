@@ -156,6 +156,8 @@ def test_a_clinician_asks_follows_a_citation_and_exports(
     page = browser.new_page()
     errors: list[str] = []
     page.on("pageerror", lambda error: errors.append(str(error)))
+    requested: list[str] = []
+    page.on("request", lambda request: requested.append(request.url))
     page.goto(chat_server.url)
     box = page.locator("#swg-question textarea")
     box.fill(LINKEDIN)
@@ -201,6 +203,8 @@ def test_a_clinician_asks_follows_a_citation_and_exports(
     page.wait_for_selector("#swg-evidence .swg-empty", timeout=10_000)
     assert page.locator("#swg-chat .message-row").count() == 0
     assert errors == []
+    elsewhere = [u for u in requested if not u.startswith((chat_server.url, "data:", "blob:"))]
+    assert elsewhere == []  # no fonts, scripts or analytics from the internet
 
 
 def test_client_details_raise_the_notice_and_never_reach_disk(
