@@ -12,7 +12,7 @@ message with the plain answer text and its numbered citations.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
 
@@ -54,7 +54,7 @@ class ChatPage:
     ) -> Iterator[tuple[Any, ...]]:
         conversation = conversation or Conversation()
         findings = privacy.find(message)
-        if findings and message.strip():
+        if findings:
             conversation.pending = message
             yield self._notice(history, conversation, findings, message)
             return
@@ -63,16 +63,12 @@ class ChatPage:
     def send_redacted(
         self, history: list[Any], conversation: Conversation | None
     ) -> Iterator[tuple[Any, ...]]:
-        conversation = conversation or Conversation()
-        raw, conversation.pending = conversation.pending or "", None
-        yield from self._answer(privacy.redact(raw), history, conversation)
+        yield from self._send_pending(history, conversation, privacy.redact)
 
     def send_as_typed(
         self, history: list[Any], conversation: Conversation | None
     ) -> Iterator[tuple[Any, ...]]:
-        conversation = conversation or Conversation()
-        raw, conversation.pending = conversation.pending or "", None
-        yield from self._answer(raw, history, conversation)
+        yield from self._send_pending(history, conversation, lambda raw: raw)
 
     def edit(self, conversation: Conversation | None) -> tuple[Any, ...]:
         import gradio as gr
@@ -82,49 +78,40 @@ class ChatPage:
         return gr.update(visible=False), conversation
 
     def new_conversation(self) -> tuple[Any, ...]:
-        import gradio as gr
-
-        fresh = Conversation()
-        return (
-            [],
-            "",
-            gr.update(visible=False),
-            gr.update(),
-            chatview.evidence_html(fresh),
-            chatview.verification_html(fresh),
-            "",
-            download_links(fresh),
-            fresh,
-        )
+        return self._outputs([], "", Conversation(), status="")
 
     def api(self, message: str) -> str:
         """`/chat`: one message in; out, the answer text (one line, with its [n] markers),
         then each citation."""
         try:
             answer = self.assistant.ask(message)
-        except SwguideError as error:
-            return f"⚠️ {error}"
         except Exception as error:  # one line, never a traceback
-            return f"⚠️ Something went wrong ({type(error).__name__}); please try again."
+            return error_line(error)
         return "\n\n".join([answer.text, *(citation_text(c) for c in answer.citations)])
+
+    def _send_pending(
+        self,
+        history: list[Any],
+        conversation: Conversation | None,
+        prepare: Callable[[str], str],
+    ) -> Iterator[tuple[Any, ...]]:
+        """Answer the question the privacy notice held back."""
+        conversation = conversation or Conversation()
+        raw, conversation.pending = conversation.pending or "", None
+        yield from self._answer(prepare(raw), history, conversation)
 
     # -- the answer, streamed ----------------------------------------------------------
 
     def _answer(
         self, question: str, history: list[Any], conversation: Conversation
     ) -> Iterator[tuple[Any, ...]]:
-        import gradio as gr
-
         turn = len(conversation.exchanges) + 1
         history = [
             *history,
             {"role": "user", "content": question},
             {"role": "assistant", "content": "…"},
         ]
-        hidden = gr.update(visible=False)
-        yield self._outputs(
-            history, "", hidden, conversation, "Searching the guidance…", panels=False
-        )
+        yield self._outputs(history, "", conversation, "Searching the guidance…", panels=False)
         shown: list[SentenceCheck] = []
         answer: Answer | None = None
         try:
@@ -135,31 +122,23 @@ class ChatPage:
                 shown.append(event)
                 history[-1] = {
                     "role": "assistant",
-                    "content": chatview.streaming_markdown(shown, turn),
+                    "content": chatview.streaming_markdown(shown),
                 }
                 yield self._outputs(
                     history,
                     "",
-                    hidden,
                     conversation,
                     "Writing; each sentence is checked before it is shown…",
                     panels=False,
                 )
-        except SwguideError as error:
-            history[-1] = {"role": "assistant", "content": f"⚠️ {error}"}
-            yield self._outputs(history, question, hidden, conversation, "")
-            return
         except Exception as error:  # one line in the chat, never a traceback
-            history[-1] = {
-                "role": "assistant",
-                "content": (f"⚠️ Something went wrong ({type(error).__name__}); please try again."),
-            }
-            yield self._outputs(history, question, hidden, conversation, "")
+            history[-1] = {"role": "assistant", "content": error_line(error)}
+            yield self._outputs(history, question, conversation, "")
             return
         assert answer is not None, "Assistant.stream always ends with the Answer"
         conversation.exchanges.append(Exchange(question, answer))
         history[-1] = {"role": "assistant", "content": chatview.answer_markdown(answer, turn)}
-        yield self._outputs(history, "", hidden, conversation, chatview.status(answer))
+        yield self._outputs(history, "", conversation, chatview.status(answer))
 
     def _notice(
         self,
@@ -176,43 +155,50 @@ class ChatPage:
             " any export. Send this redacted version instead?\n\n"
             f"> {privacy.redact(message, findings).replace('<', '&lt;')}"
         )
-        return (
+        return self._outputs(
             history,
             message,
-            gr.update(visible=True),
-            gr.update(value=text),
-            chatview.evidence_html(conversation),
-            chatview.verification_html(conversation),
-            gr.update(),
-            download_links(conversation),
             conversation,
+            gr.update(),
+            panels=False,
+            notice=gr.update(visible=True),
+            notice_text=gr.update(value=text),
         )
 
     def _outputs(
         self,
         history: list[Any],
         box: str,
-        notice: Any,
         conversation: Conversation,
-        status: str,
+        status: Any,
         panels: bool = True,
+        notice: Any = None,
+        notice_text: Any = None,
     ) -> tuple[Any, ...]:
-        """The outputs of an answer event; `panels=False` while streaming leaves the
-        evidence, verification and export panels as they are (they change once, at the end)."""
+        """The values of the page's outputs (see `build_page`). The notice is hidden unless
+        given; `panels=False` leaves the evidence, verification and export panels as they
+        are (while an answer streams they change once, at the end)."""
         import gradio as gr
 
         same = gr.update()
         return (
             list(history),  # a snapshot: the next update must not change this one
             box,
-            notice,
-            same,
+            gr.update(visible=False) if notice is None else notice,
+            same if notice_text is None else notice_text,
             chatview.evidence_html(conversation) if panels else same,
             chatview.verification_html(conversation) if panels else same,
             status,
             download_links(conversation) if panels else same,
             conversation,
         )
+
+
+def error_line(error: Exception) -> str:
+    """What the chat shows for a failure: the cause and the fix, never a traceback."""
+    if isinstance(error, SwguideError):
+        return f"⚠️ {error}"
+    return f"⚠️ Something went wrong ({type(error).__name__}); please try again."
 
 
 def build_page(assistant: Assistant) -> Any:

@@ -16,13 +16,13 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime
 
 from assistant.claims import parse_claims
+from assistant.draft import MARKER, cited_text
 from assistant.followup import Turn
 from assistant.render import plain, source_line
 from assistant.retrieval import stems
 from ingest.sentences import FOOTNOTE
 from swguide.types import Answer, Citation, SentenceCheck
 
-MARKER = re.compile(r"\s*\[(\d+)\]")
 SEARCHED = "_Searched for: "
 
 
@@ -67,9 +67,9 @@ def answer_markdown(answer: Answer, turn: int) -> str:
     return searched + linked(answer.text, answer.citations, turn)
 
 
-def streaming_markdown(checks: Sequence[SentenceCheck], turn: int) -> str:
+def streaming_markdown(checks: Sequence[SentenceCheck]) -> str:
     """The sentences verified so far, while the model is still writing."""
-    body = " ".join(f"{c.text} " + "".join(f"[{n}]" for n in c.citations) for c in checks)
+    body = cited_text(checks)
     return f"{body} …" if body else "…"
 
 

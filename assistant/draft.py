@@ -2,9 +2,18 @@
 
 from __future__ import annotations
 
+import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from swguide.types import Citation, SentenceCheck
+
+MARKER = re.compile(r"\s*\[(\d+)\]")  # a citation marker in an answer's text, with its space
+
+
+def cited_text(checks: Iterable[SentenceCheck]) -> str:
+    """Sentences joined as an answer shows them, each followed by its markers."""
+    return " ".join(f"{c.text} " + "".join(f"[{n}]" for n in c.citations) for c in checks)
 
 
 @dataclass(frozen=True, slots=True)

@@ -16,7 +16,7 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from assistant.claims import Claim, complete, parse_claims
-from assistant.draft import Draft
+from assistant.draft import Draft, cited_text
 from assistant.extractive import ExtractiveAnswerer
 from assistant.guard import GroundingGuard
 from assistant.llm import Generator
@@ -138,7 +138,7 @@ class GenerativeAnswerer:
         citations = tuple(
             Citation(n, by_id[cid]) for cid, n in sorted(order.items(), key=lambda i: i[1])
         )
-        body = " ".join(f"{c.text} " + "".join(f"[{n}]" for n in c.citations) for c in shown)
+        body = cited_text(shown)
         return replace(
             base, text=body, citations=citations, sentences=tuple(checks), context=_context(prompt)
         )

@@ -15,16 +15,14 @@ grounding guard, stands in for ALCE's NLI model:
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.claims import Claim, parse_claims
+from assistant.draft import MARKER
 from assistant.guard import GroundingGuard
 from evals.dataset import Question
 from swguide.types import Answer, Passage
-
-MARKER = re.compile(r"\[(\d+)\]")
 
 
 @dataclass(frozen=True, slots=True)

@@ -11,10 +11,10 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
+from assistant.draft import MARKER
 from assistant.extractive import abstention
 from swguide.types import Answer, Citation
 
-MARKER = re.compile(r"\s*\[(\d+)\]")
 INVENTED = (
     "Clinical social workers must answer every client message on social media within 24 hours."
 )
