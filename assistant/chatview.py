@@ -20,7 +20,7 @@ from assistant.draft import MARKER, cited_text
 from assistant.followup import Turn
 from assistant.render import plain, source_line
 from assistant.retrieval import stems
-from ingest.sentences import FOOTNOTE
+from ingest.sentences import strip_footnotes
 from swguide.types import Answer, Citation, SentenceCheck
 
 SEARCHED = "_Searched for: "
@@ -90,7 +90,7 @@ def supporting(citation: Citation, answer: Answer) -> set[int]:
     it: the quoted sentence itself, or the one sharing the most words."""
     chunk = citation.passage.chunk
     sentences = chunk.sentence_texts()
-    words = [set(stems(FOOTNOTE.sub("", s))) for s in sentences]
+    words = [set(stems(strip_footnotes(s))) for s in sentences]
     found = set()
     for claim in parse_claims(answer.text, max((c.n for c in answer.citations), default=0)):
         if citation.n not in claim.cited or not words:

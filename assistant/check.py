@@ -10,13 +10,15 @@ from assistant.llm.select import automatic
 from ingest.embedding import RECORD, OnnxEmbedder, export_dir, file_sha256, model_id
 from swguide.errors import SwguideError
 from swguide.settings import Settings
+from swguide.types import DocumentRecord
 
 
 def report(settings: Settings) -> tuple[list[str], bool]:
     """The report's lines, and whether anything can answer (the index is usable)."""
-    index, index_ok = _index(settings)
+    index, records = _index(settings)
+    index_ok = bool(records)
     model, model_ok = _embedding(settings)
-    sources = _sources(settings) if index_ok else "sources: no index yet"
+    sources = _sources(settings, records) if index_ok else "sources: no index yet"
     probed = probe(settings.llm)
     choice = automatic(settings.llm, probed)
     lines = [
@@ -30,32 +32,31 @@ def report(settings: Settings) -> tuple[list[str], bool]:
     return lines, index_ok and model_ok
 
 
-def _index(settings: Settings) -> tuple[str, bool]:
+def _index(settings: Settings) -> tuple[str, dict[str, DocumentRecord]]:
+    """The index's line, and its document records (none when it is missing or empty)."""
     try:
         store = open_store(settings)
         records = store.records()
     except SwguideError as error:
-        return f"index: {error}", False
+        return f"index: {error}", {}
     chunks = sum(len(r.chunk_ids) for r in records.values())
     if not chunks:
-        return f"index: empty in {store_location(settings)}: run `swguide ingest`", False
+        return f"index: empty in {store_location(settings)}: run `swguide ingest`", {}
     return (
         f"index: {len(records)} documents, {chunks} chunks, embedding model "
         f"{model_id(settings.embedding)}, in {store_location(settings)} ({store.name})",
-        True,
+        records,
     )
 
 
-def _sources(settings: Settings) -> str:
+def _sources(settings: Settings, records: dict[str, DocumentRecord]) -> str:
     """Which of the article's numbered sources are in the index, and why not the others."""
     import corpus
-    from ingest.fetch import records
+    from ingest.fetch import records as fetch_records
     from ingest.manifest import load_manifest
 
-    indexed = {
-        r.source_number: r for r in open_store(settings).records().values() if r.source_number
-    }
-    fetched = {r.n: r for r in records(settings.sources_dir)}
+    indexed = {r.source_number: r for r in records.values() if r.source_number}
+    fetched = {r.n: r for r in fetch_records(settings.sources_dir)}
     parts = []
     for source in load_manifest(settings.corpus_dir or corpus.DIRECTORY).sources:
         if source.ibid is not None:

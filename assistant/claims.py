@@ -13,11 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from assistant.render import plain
 from ingest.sentences import CITATION, sentence_spans
 
 BULLET = re.compile(r"^\s*(?:[-*•]|\d+[.)])\s+")
-IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-LINK = re.compile(r"\[([^\]]+)\]\((?:[^)]*)\)")
 URL = re.compile(r"(?:https?://|www\.)\S+", re.IGNORECASE)
 TAG = re.compile(r"</?[A-Za-z][^>]*>")
 EMPHASIS = re.compile(r"(\*\*|__|\*|`|~~)")
@@ -72,9 +71,7 @@ def complete(claims: list[Claim], reply: str) -> list[Claim]:
 
 
 def _markup_free(line: str) -> str:
-    line = IMAGE.sub("", line)
-    line = LINK.sub(r"\1", line)
-    line = URL.sub("", line)
+    line = URL.sub("", plain(line))
     line = TAG.sub("", line)
     return EMPHASIS.sub("", line)
 

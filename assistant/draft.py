@@ -8,6 +8,7 @@ from dataclasses import dataclass
 
 from swguide.types import Citation, SentenceCheck
 
+ABSTAIN = "The guidance here does not address this question."  # how every refusal begins
 MARKER = re.compile(r"\s*\[(\d+)\]")  # a citation marker in an answer's text, with its space
 
 

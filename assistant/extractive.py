@@ -26,7 +26,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
-from assistant.draft import Draft
+from assistant.draft import ABSTAIN, Draft
 from assistant.render import quote_text
 from assistant.retrieval import Retrieval, stems
 from ingest.embedding import Embedder
@@ -176,4 +176,4 @@ def abstention(topics: list[str], outside: Sequence[str] = ()) -> str:
     """The refusal: what the guidance does not mention, and what it does cover."""
     missing = f" It says nothing about {' or '.join(outside)}." if outside else ""
     covered = f" It covers: {'; '.join(topics)}." if topics else ""
-    return f"The guidance here does not address this question.{missing}{covered}"
+    return f"{ABSTAIN}{missing}{covered}"

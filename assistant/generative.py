@@ -16,18 +16,17 @@ from collections.abc import Iterator
 from dataclasses import replace
 
 from assistant.claims import Claim, complete, parse_claims
-from assistant.draft import Draft, cited_text
+from assistant.draft import ABSTAIN, Draft, cited_text
 from assistant.extractive import ExtractiveAnswerer
-from assistant.guard import GroundingGuard
+from assistant.guard import REPEAT, GroundingGuard
 from assistant.llm import Generator
-from assistant.prompt import ABSTAIN, Prompt, build_prompt
+from assistant.prompt import Prompt, build_prompt
 from assistant.retrieval import Retrieval
 from swguide.errors import LLMError
 from swguide.settings import GuardSettings, LLMSettings
 from swguide.types import Citation, SentenceCheck
 
 CUT = "the reply stopped mid-sentence (cut off at the length limit)"
-REPEAT = "repeats an earlier sentence"
 
 
 class GenerativeAnswerer:
@@ -48,12 +47,6 @@ class GenerativeAnswerer:
     @property
     def name(self) -> str:
         return self.generator.name
-
-    def answer(self, question: str, retrieval: Retrieval, topics: list[str]) -> Draft:
-        for event in self.stream(question, retrieval, topics):
-            if isinstance(event, Draft):
-                return event
-        raise AssertionError("stream() always ends with a Draft")
 
     def stream(
         self, question: str, retrieval: Retrieval, topics: list[str]

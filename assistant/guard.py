@@ -32,7 +32,7 @@ import numpy as np
 from assistant.claims import Claim
 from assistant.retrieval import stems
 from ingest.embedding import Embedder
-from ingest.sentences import FOOTNOTE
+from ingest.sentences import strip_footnotes
 from swguide.settings import GuardSettings
 from swguide.types import Passage, SentenceCheck
 
@@ -176,6 +176,7 @@ WORD = re.compile(r"[A-Za-z][A-Za-z'’-]*|\d+(?:[.,]\d+)?")
 NUMBER = re.compile(r"\d+(?:[.,]\d+)?")
 VERDICT = re.compile(r"^(?:yes|no)\b[,.!;:]?", re.IGNORECASE)
 NEGATION_SCOPE = 5
+REPEAT = "repeats an earlier sentence"
 
 
 @dataclass(frozen=True, slots=True)
@@ -212,7 +213,7 @@ class GroundingGuard:
         if not cited:
             return SentenceCheck(claim.text, ids, False, 0.0, ("no valid citation", *removed))
         if claim.repeat:
-            return SentenceCheck(claim.text, ids, False, 0.0, ("repeats an earlier sentence",))
+            return SentenceCheck(claim.text, ids, False, 0.0, (REPEAT,))
         measure = self.measure(claim.text, cited, question)
         failures = [
             *measure.hard,
@@ -226,7 +227,7 @@ class GroundingGuard:
         evidence, vectors = self._evidence(list(cited))
         similarity = vectors @ self._embedder.embed([text])[0]
         closest = [evidence[i] for i in np.argsort(-similarity)[:2]]
-        cited_text = FOOTNOTE.sub("", " ".join(p.chunk.text for p in cited))
+        cited_text = strip_footnotes(" ".join(p.chunk.text for p in cited))
         return Measure(
             float(similarity.max()),
             self._coverage(text, cited_text),

@@ -11,12 +11,12 @@ from __future__ import annotations
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 
+from assistant.draft import ABSTAIN
 from assistant.llm import Message
 from ingest.sentences import strip_footnotes
 from swguide.errors import LLMIncompleteError
 from swguide.types import Passage
 
-ABSTAIN = "The guidance here does not address this question."
 SYSTEM = f"""You answer questions from clinical social workers using only the numbered \
 passages of professional guidance that the user provides.
 Rules:

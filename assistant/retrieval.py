@@ -106,6 +106,7 @@ class Snapshot:
     lexical: LexicalIndex
     rewriter: QueryRewriter
     by_source: dict[int, str]  # numbered source -> the indexed document that is it
+    topics: list[str]  # what the index covers, for abstentions to name
 
 
 class HybridRetriever:
@@ -139,8 +140,8 @@ class HybridRetriever:
         return self._snapshot.chunks
 
     @property
-    def lexical(self) -> LexicalIndex:
-        return self._snapshot.lexical
+    def topics(self) -> list[str]:
+        return self._snapshot.topics
 
     def current(self) -> Snapshot:
         """The snapshot for the index as it is now, reloaded if a record changed."""
@@ -168,6 +169,7 @@ class HybridRetriever:
             LexicalIndex(texts),
             QueryRewriter(vocabulary, self._lexicon),
             {r.source_number: r.id for r in records.values() if r.source_number},
+            topics(chunks),
         )
 
     def retrieve(self, question: str) -> Retrieval:
@@ -243,3 +245,18 @@ def _passage(
     numbers = (record.source_number,) if record and record.source_number else chunk.footnotes
     sources = tuple(s for n in numbers if record and (s := record.source(n)))
     return Passage(chunk, score, dense, lexical, sources, record.url if record else None)
+
+
+TOPICS_SHOWN = 8
+
+
+def topics(chunks: dict[str, Chunk]) -> list[str]:
+    """What the index covers: its sections in reading order, or its documents' titles
+    when there are too many sections to list."""
+    ordered = sorted(chunks.values(), key=lambda c: (c.document_id, c.start))
+    sections = list(dict.fromkeys(c.section for c in ordered if c.section != "Introduction"))
+    if len(sections) <= TOPICS_SHOWN:
+        return sections
+    titles = list(dict.fromkeys(c.document_title for c in ordered))
+    more = len(titles) - TOPICS_SHOWN
+    return titles[:TOPICS_SHOWN] + ([f"and {more} more documents"] if more > 0 else [])

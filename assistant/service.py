@@ -69,7 +69,7 @@ class Assistant:
 
     @property
     def topics(self) -> list[str]:
-        return topics(self.retriever)
+        return self.retriever.topics
 
     def ask(self, question: str, history: Sequence[Turn] = ()) -> Answer:
         *_, answer = self.stream(question, history)
@@ -112,18 +112,3 @@ class Assistant:
                 "total": (done - started) * 1000,
             },
         )
-
-
-TOPICS_SHOWN = 8
-
-
-def topics(retriever: HybridRetriever) -> list[str]:
-    """What the index covers, for abstentions to name: its sections in reading order, or
-    its documents' titles when there are too many sections to list."""
-    ordered = sorted(retriever.chunks.values(), key=lambda c: (c.document_id, c.start))
-    sections = list(dict.fromkeys(c.section for c in ordered if c.section != "Introduction"))
-    if len(sections) <= TOPICS_SHOWN:
-        return sections
-    titles = list(dict.fromkeys(c.document_title for c in ordered))
-    more = len(titles) - TOPICS_SHOWN
-    return titles[:TOPICS_SHOWN] + ([f"and {more} more documents"] if more > 0 else [])

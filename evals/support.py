@@ -22,12 +22,15 @@ import json
 import tomllib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from swguide import offline
 from swguide.settings import Settings, load_settings
+
+if TYPE_CHECKING:
+    from assistant.guard import Measure
 
 FOLDER = Path(__file__).with_name("calibration")
 PAIRS = FOLDER / "pairs.toml"
@@ -51,14 +54,10 @@ class Pair:
 @dataclass(frozen=True, slots=True)
 class Measured:
     pair: Pair
-    similarity: float
-    coverage: float
-    hard: tuple[str, ...]
+    measure: Measure
 
     def supported(self, min_similarity: float, min_coverage: float) -> bool:
-        return (
-            not self.hard and self.similarity >= min_similarity and (self.coverage >= min_coverage)
-        )
+        return self.measure.supported(min_similarity, min_coverage)
 
 
 def load_pairs(path: Path = PAIRS) -> list[Pair]:
@@ -88,7 +87,7 @@ def measure(settings: Settings, pairs: list[Pair]) -> list[Measured]:
             if not passages:
                 raise ValueError(f"{pair.id}: no indexed passage holds its evidence")
             m = guard.measure(pair.sentence, passages, pair.question)
-            out.append(Measured(pair, m.similarity, m.coverage, m.hard))
+            out.append(Measured(pair, m))
     return out
 
 

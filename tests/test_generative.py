@@ -9,9 +9,10 @@ from typing import Any
 import pytest
 from conftest import FakeGenerator
 
+from assistant.draft import ABSTAIN
 from assistant.generative import GenerativeAnswerer
 from assistant.guard import GroundingGuard
-from assistant.prompt import ABSTAIN, build_prompt
+from assistant.prompt import build_prompt
 from assistant.service import Assistant
 from swguide.settings import Settings
 from swguide.types import Answer, SentenceCheck

@@ -39,14 +39,13 @@ def parse(spec: str) -> tuple[str, str | None]:
 def choose(settings: LLMSettings, spec: str | None = None) -> Choice:
     """Build the backend `spec` (default: llm.backend) names; errors say the fix."""
     kind, argument = parse(spec or settings.backend)
+    reason = f"{kind}: chosen in the settings or with --llm"
     if kind == "extractive":
-        return Choice(None, "extractive: chosen in the settings or with --llm")
+        return Choice(None, reason)
     if kind == "ollama":
-        return Choice(ollama(settings, argument), "ollama: chosen in the settings or with --llm")
+        return Choice(ollama(settings, argument), reason)
     if kind == "llamacpp":
-        return Choice(
-            llamacpp(settings, argument), "llamacpp: chosen in the settings or with --llm"
-        )
+        return Choice(llamacpp(settings, argument), reason)
     return automatic(settings)
 
 
