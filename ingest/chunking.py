@@ -107,7 +107,8 @@ def _sections(
     index = 0
     for block in doc.blocks:
         heading = _heading_level(block, stack)
-        if group and (heading is not None or _clause(stack, block.text) != clause):
+        here = None if heading is not None else _clause(stack, block.text)
+        if group and (heading is not None or here != clause):
             yield _path(stack), clause, group
             group = []
         if heading is not None:
@@ -118,7 +119,7 @@ def _sections(
             continue
         spans = [(block.start + s, block.start + e) for s, e in sentence_spans(block.text)]
         if spans:
-            clause = _clause(stack, block.text)
+            clause = here
             group.append(_Paragraph(index, _path(stack), tuple(spans)))
             index += 1
     if group:

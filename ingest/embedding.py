@@ -78,14 +78,14 @@ def export_dir(settings: EmbeddingSettings, models_dir: Path) -> Path:
 def prepare_model(
     settings: EmbeddingSettings, models_dir: Path, notify: Callable[[str], None] | None = None
 ) -> Path:
-    """The exported ONNX model's folder, exporting it first if it is not there yet."""
+    """The exported ONNX model's folder, exporting it first if it is not there yet; the
+    bundled weights are checked by SHA-256 either way."""
+    source = verified_weights(settings).parent
     target = export_dir(settings, models_dir)
     if (target / RECORD).is_file():
         return target
     if notify:
         notify(f"Preparing the embedding model in {target} (once, about 10 s)")
-    source = verified_weights(settings).parent
-    actual = settings.weights_sha256
     models_dir.mkdir(parents=True, exist_ok=True)
     staging = Path(tempfile.mkdtemp(prefix=".export-", dir=models_dir))
     try:
@@ -93,7 +93,7 @@ def prepare_model(
         shutil.copy2(source / TOKENIZER, staging / TOKENIZER)
         record = {
             "model": settings.name,
-            "weights_sha256": actual,
+            "weights_sha256": settings.weights_sha256,
             "onnx_sha256": file_sha256(staging / ONNX_FILE),
             "tokenizer_sha256": file_sha256(staging / TOKENIZER),
             "max_tokens": settings.max_tokens,
@@ -295,7 +295,6 @@ def load_embedder(
 ) -> OnnxEmbedder:
     """The embedder, its bundled weights and its exported model both checked by SHA-256."""
     folder = prepare_model(settings, models_dir, notify)
-    verified_weights(settings)
     embedder = OnnxEmbedder(folder, settings.batch_size, settings.threads)
     if embedder.weights_sha256 != settings.weights_sha256:
         raise ModelError(

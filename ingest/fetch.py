@@ -92,7 +92,7 @@ def _fetch(
     stamp = datetime.now(UTC).isoformat(timespec="seconds")
     for attempt in range(retries + 1):
         try:
-            status, kind, data = _download(client, source.url, max_bytes)
+            kind, data = _download(client, source.url, max_bytes)
         except _FetchError as failure:
             retry = failure.status is None or failure.status >= 500 or failure.status == 429
             if retry and attempt < retries:
@@ -102,11 +102,12 @@ def _fetch(
         name = f"source-{source.n}{KINDS[kind]}"
         _write_bytes(cache / name, data)
         digest = hashlib.sha256(data).hexdigest()
-        return FetchRecord(source.n, source.url, stamp, status, digest, len(data), kind, name)
+        return FetchRecord(source.n, source.url, stamp, 200, digest, len(data), kind, name)
     raise AssertionError("unreachable")
 
 
-def _download(client: httpx.Client, url: str, max_bytes: int) -> tuple[int, str, bytes]:
+def _download(client: httpx.Client, url: str, max_bytes: int) -> tuple[str, bytes]:
+    """The content type and body of a 200 answer; anything else raises _FetchError."""
     try:
         with client.stream("GET", url) as response:
             if response.status_code != 200:
@@ -137,7 +138,7 @@ def _download(client: httpx.Client, url: str, max_bytes: int) -> tuple[int, str,
         raise _FetchError(f"the server could not be reached ({type(error).__name__})") from None
     if kind == "application/pdf" and not data.startswith(b"%PDF-"):
         raise _FetchError("it was labelled a PDF but is not one", 200)
-    return 200, kind, bytes(data)
+    return kind, bytes(data)
 
 
 def write_manifest(manifest: Manifest, cache: Path) -> None:

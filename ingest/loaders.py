@@ -154,20 +154,18 @@ def _rejoin_lines(page: str) -> str:
     paragraphs: list[list[str]] = [[]]
     for line in lines:
         current = paragraphs[-1]
-        apart = not current or current[-1].endswith((".", ":", ";")) or _titleish(current[-1])
+        apart = (
+            not current or current[-1].endswith((".", ":", ";")) or looks_like_heading(current[-1])
+        )
         if not line:
             paragraphs.append([])
-        elif standard_heading(line) or (_titleish(line) and apart):
+        elif standard_heading(line) or (looks_like_heading(line) and apart):
             paragraphs += [[line], []]
         elif clause_letter(line):
             paragraphs.append([line])
         else:
             current.append(line)
     return "\n\n".join(" ".join(p) for p in paragraphs if p)
-
-
-def _titleish(line: str) -> bool:
-    return looks_like_heading(line, following="more")
 
 
 def _finish(

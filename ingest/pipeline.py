@@ -135,7 +135,9 @@ class _Run:
             if progress:
                 progress(done, len(found), item.path.name)
             folder = item.path.parent
-            manifest = manifests.setdefault(folder, load_manifest(folder))
+            if folder not in manifests:
+                manifests[folder] = load_manifest(folder)
+            manifest = manifests[folder]
             try:
                 self._ingest(item, manifest)
             except DocumentError as error:

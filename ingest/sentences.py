@@ -78,10 +78,6 @@ def sentence_spans(text: str) -> list[Span]:
         if lead and spans:
             spans[-1] = (spans[-1][0], lead.end())
             start = lead.end()
-            while start < end and text[start].isspace():
-                start += 1
-            if start >= end:
-                continue
         spans.extend(_split_glued(text, start, end))
     return spans
 

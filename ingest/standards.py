@@ -13,9 +13,10 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass
 
+from swguide.types import STANDARD_NUMBER
+
 STANDARD = re.compile(
-    r"^[*_#\s]*(?:standard\s+)?(?P<number>\d{1,2}\.\d{1,2})[:.]?\s+"
-    r"(?P<title>[A-Z][^\n]{1,118}?)[*_\s]*$",
+    STANDARD_NUMBER + r"(?P<title>[A-Z][^\n]{1,118}?)[*_\s]*$",
     re.IGNORECASE,
 )
 SECTION = re.compile(
@@ -29,10 +30,6 @@ CLAUSE = re.compile(r"^[*_\s]*\((?P<letter>[a-z])\)[*_\s]")
 class Numbered:
     number: str
     title: str
-
-    @property
-    def label(self) -> str:
-        return f"{self.number} {self.title}"
 
 
 def standard_heading(text: str) -> Numbered | None:

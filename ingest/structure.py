@@ -82,8 +82,8 @@ def plain_blocks(text: str) -> list[Block]:
 def _mark_headings(blocks: list[Block]) -> list[Block]:
     marked: list[Block] = []
     seen_heading = False
-    for block, after in zip(blocks, [*blocks[1:], None][: len(blocks)], strict=True):
-        if after is not None and looks_like_heading(block.text, after.text):
+    for i, block in enumerate(blocks):
+        if i < len(blocks) - 1 and looks_like_heading(block.text):  # text follows a title
             marked.append(Block(2 if seen_heading else 1, block.start, block.end, block.text))
             seen_heading = True
         else:
@@ -91,9 +91,9 @@ def _mark_headings(blocks: list[Block]) -> list[Block]:
     return marked
 
 
-def looks_like_heading(line: str, following: str) -> bool:
-    """A short, unpunctuated, capitalised line with more text after it: a longer
-    paragraph, or another title (a document title over a section title)."""
+def looks_like_heading(line: str) -> bool:
+    """A short, unpunctuated, capitalised line (one with text after it is a title: over a
+    longer paragraph, or a document title over a section title)."""
     line = line.strip()
     return (
         0 < len(line) <= 80
@@ -101,5 +101,4 @@ def looks_like_heading(line: str, following: str) -> bool:
         and len(line.split()) <= 12
         and not line.endswith(_END_PUNCTUATION)
         and (line[0].isupper() or line[0].isdigit())
-        and bool(following.strip())
     )

@@ -11,7 +11,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 Span = tuple[int, int]
-NUMBERED = re.compile(r"^[*_#\s]*(?:standard\s+)?\d{1,2}\.\d{1,2}[:.]?\s+", re.IGNORECASE)
+# A numbered standard's heading begins "1.06 ", "Standard 1.06: " (ingest.standards).
+STANDARD_NUMBER = r"^[*_#\s]*(?:standard\s+)?(?P<number>\d{1,2}\.\d{1,2})[:.]?\s+"
+NUMBERED = re.compile(STANDARD_NUMBER, re.IGNORECASE)
 
 
 @dataclass(frozen=True, slots=True)
