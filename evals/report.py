@@ -60,7 +60,7 @@ def markdown(result: Run) -> str:
         lines.append(
             f"| {c.metric} | {num(c.value)} | {c.rule} | {'pass' if c.passed else '**FAIL**'} |"
         )
-    wrong = [s for s in result.scored if s.abstained != (not s.question.answerable) or s.violations]
+    wrong = [s for s in result.scored if not s.as_expected]
     if wrong:
         lines += ["", "Questions answered against expectation:", ""]
         lines += [
@@ -79,9 +79,7 @@ def chart(result: Run, path: Path) -> None:
     matplotlib.use("Agg")
     import matplotlib.pyplot as plt
 
-    gated = [
-        c for c in result.checks if "recorded" not in c.metric and c.metric != "must_not_violations"
-    ]
+    gated = [c for c in result.checks if not c.recorded and c.metric != "must_not_violations"]
     fig, ax = plt.subplots(figsize=(7, 0.45 * len(gated) + 1.2), dpi=110)
     for row, check in enumerate(gated):
         value = result.metrics[check.metric]
@@ -95,8 +93,7 @@ def chart(result: Run, path: Path) -> None:
             capsize=3,
             lw=1,
         )
-        bound = float(check.rule.split()[-1])
-        ax.plot([bound, bound], [row - 0.4, row + 0.4], color="black", lw=2)
+        ax.plot([check.bound, check.bound], [row - 0.4, row + 0.4], color="black", lw=2)
         ax.text(1.07, row, num(value.value), va="center", fontsize=8)
     ax.set_yticks(range(len(gated)), [f"{c.metric} {c.rule}" for c in gated])
     ax.set_xlim(0, 1.16)

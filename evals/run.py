@@ -15,7 +15,6 @@ import math
 import re
 import time
 import tomllib
-from collections.abc import Callable
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -25,6 +24,7 @@ from evals.dataset import Dataset, Question, load
 from evals.metrics import Value, compute
 from evals.scoring import Scored, Scorer
 from evals.sentinels import SENTINELS
+from ingest.pipeline import Progress
 from swguide.errors import ConfigError
 from swguide.settings import Settings
 from swguide.types import Answer
@@ -32,7 +32,6 @@ from swguide.types import Answer
 THRESHOLDS = Path(__file__).with_name("thresholds.toml")
 BASELINES = Path(__file__).with_name("baselines")
 K = 5
-Progress = Callable[[int, int, str], None]
 
 
 @dataclass(frozen=True, slots=True)
@@ -41,12 +40,13 @@ class Check:
     value: float
     rule: str
     passed: bool
+    bound: float  # the threshold the rule names
+    recorded: bool = False  # a no-regression check against the recorded baseline
 
 
 @dataclass(frozen=True, slots=True)
 class Run:
     backend: str
-    kind: str
     sentinel: str | None
     scored: tuple[Scored, ...]
     metrics: dict[str, Value]
@@ -95,10 +95,6 @@ class Answers:
     scorer: Scorer
     seconds: float
     settings_hash: str
-
-    @property
-    def kind(self) -> str:
-        return self.backend.split(":")[0]
 
 
 def _finite(value: float) -> float | None:
@@ -173,7 +169,6 @@ def score(answers: Answers, sentinel: str | None = None) -> Run:
     metrics = compute(scored)
     return Run(
         answers.backend,
-        answers.kind,
         sentinel,
         tuple(scored),
         metrics,
@@ -220,18 +215,19 @@ def gate(metrics: dict[str, Value], backend: str) -> tuple[Check, ...]:
         for name, rule in rules.items():
             if before.get(name, {}).get("value") is not None:
                 bound = before[name]["value"]
-                allowed = bound - tolerance if "min" in rule else bound + tolerance
                 key = "min" if "min" in rule else "max"
-                checks.append(
-                    _check(f"{name} (vs recorded {bound:.3f})", metrics[name].value, {key: allowed})
-                )
+                allowed = {key: bound - tolerance if key == "min" else bound + tolerance}
+                name_vs = f"{name} (vs recorded {bound:.3f})"
+                checks.append(_check(name_vs, metrics[name].value, allowed, recorded=True))
     return tuple(checks)
 
 
-def _check(name: str, value: float, rule: dict[str, float]) -> Check:
+def _check(name: str, value: float, rule: dict[str, float], recorded: bool = False) -> Check:
     if "min" in rule:
-        return Check(name, value, f"≥ {rule['min']:g}", value >= rule["min"] - 1e-9)
-    return Check(name, value, f"≤ {rule['max']:g}", value <= rule["max"] + 1e-9)
+        bound = rule["min"]
+        return Check(name, value, f"≥ {bound:g}", value >= bound - 1e-9, bound, recorded)
+    bound = rule["max"]
+    return Check(name, value, f"≤ {bound:g}", value <= bound + 1e-9, bound, recorded)
 
 
 def record(result: Run) -> Path:

@@ -50,6 +50,11 @@ class Scored:
     violations: tuple[str, ...]
     retrieval: dict[str, float] = field(default_factory=dict)
 
+    @property
+    def as_expected(self) -> bool:
+        """Answered or abstained as the question expects, saying nothing it must not."""
+        return self.abstained != self.question.answerable and not self.violations
+
     def to_dict(self) -> dict[str, Any]:
         q = self.question
         return {
