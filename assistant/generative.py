@@ -6,7 +6,8 @@ allows) and its reply is checked sentence by sentence as it streams. Only suppor
 sentences are shown, their citations renumbered in order of first use. When fewer than
 `guard.min_supported_share` of the sentences are supported (or none), when the model
 says the passages do not cover the question, or when it fails midway, the extractive
-answer is shown instead and `fallback` says why; a partial reply is never shown.
+answer is shown instead and `fallback` says why; the supported sentences streamed
+before then are provisional and never become the answer.
 """
 
 from __future__ import annotations

