@@ -63,12 +63,14 @@ lint: dev
 install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
 
-# The chat page's browser tests drive Debian's chromium (Playwright downloads nothing).
-CHROMIUM := /usr/bin/chromium
+# Debian's tools the tests use: chromium for the chat page's browser tests (Playwright
+# downloads nothing), strace for the no-egress test.
+SYSTEM_TOOLS := /usr/bin/chromium /usr/bin/strace
 browser:
-	@test -x $(CHROMIUM) || { [ "$$(id -u)" = 0 ] || \
-	  { echo "chromium is missing: run 'sudo apt-get install -y chromium'"; exit 1; }; \
-	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium; }
+	@missing=""; for tool in $(SYSTEM_TOOLS); do test -x $$tool || missing="$$missing $$(basename $$tool)"; done; \
+	if [ -n "$$missing" ]; then \
+	  [ "$$(id -u)" = 0 ] || { echo "missing:$$missing: run 'sudo apt-get install -y$$missing'"; exit 1; }; \
+	  apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq $$missing; fi
 
 # Optional: answers written by a local GGUF model through llama.cpp. PyPI's source build
 # is -march=native, which uses AMX where a CPU lists it, and the VMs here list AMX but fault

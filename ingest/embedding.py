@@ -192,6 +192,7 @@ class OnnxEmbedder:
         import onnxruntime
         from tokenizers import Tokenizer
 
+        onnxruntime.disable_telemetry_events()  # and ORT_DISABLE_TELEMETRY (offline.py)
         record = _verified_record(folder)
         self.weights_sha256 = str(record["weights_sha256"])
         self._model_id = f"{record['model']}@{self.weights_sha256[:12]}"

@@ -17,6 +17,9 @@ OFFLINE_ENV = {
     "CHROMA_TELEMETRY": "False",
     "GRADIO_ANALYTICS_ENABLED": "False",
     "DO_NOT_TRACK": "1",
+    # ONNX Runtime 1.2x+ starts a telemetry uploader at import on Linux too (DNS for
+    # mobile.events.data.microsoft.com, ~/.cache/Microsoft/DeveloperTools/.onnxruntime).
+    "ORT_DISABLE_TELEMETRY": "1",
     "TOKENIZERS_PARALLELISM": "false",
 }
 
