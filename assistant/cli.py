@@ -22,6 +22,7 @@ from swguide.settings import Settings, load_settings
 if TYPE_CHECKING:
     from assistant.followup import Turn
     from assistant.service import Assistant
+    from swguide.types import IngestReport
 
 
 class Context:
@@ -175,22 +176,37 @@ def ingest(
 ) -> None:
     """Index documents (default: the bundled corpus and the fetched sources); unchanged
     documents are skipped, deleted ones removed."""
-    import corpus
-    from assistant.build import build_embedder, open_store
-    from assistant.progress import progress_bar
-    from ingest.pipeline import ingest as run_ingest
-    from ingest.pipeline import remove_documents
+    from assistant.build import open_store
+    from ingest.lock import writer_lock
 
     settings = obj.settings()
-    store = open_store(settings, create=True)
-    if list_only:
-        for record in sorted(store.records().values(), key=lambda r: r.id):
+    if list_only:  # a read: it never creates a store
+        for record in sorted(open_store(settings).records().values(), key=lambda r: r.id):
             click.echo(
                 f"{record.id}\t{len(record.chunk_ids)} chunks\t{record.title}\t{record.path}"
             )
         return
     if label and (len(paths) != 1 or not paths[0].is_file()):
         raise InputError("--label names one document: give exactly one file with it.")
+    with writer_lock(settings.data_dir):
+        report = _write_index(settings, paths, remove, label)
+    for path, reason in report.skipped:
+        click.echo(f"skipped {path}: {reason}", err=True)
+    click.echo(report.summary())
+    if report.skipped and not report.documents and not report.removed:
+        sys.exit(2)  # nothing could be ingested: say so to scripts too
+
+
+def _write_index(
+    settings: Settings, paths: tuple[Path, ...], remove: tuple[str, ...], label: str | None
+) -> IngestReport:
+    import corpus
+    from assistant.build import build_embedder, open_store
+    from assistant.progress import progress_bar
+    from ingest.pipeline import ingest as run_ingest
+    from ingest.pipeline import remove_documents
+
+    store = open_store(settings, create=True)
     if remove:
         report = remove_documents(remove, store)
     else:
@@ -200,11 +216,7 @@ def ingest(
         embedder = build_embedder(settings)
         with progress_bar() as update:
             report = run_ingest(targets, store, embedder, settings, update, labels)
-    for path, reason in report.skipped:
-        click.echo(f"skipped {path}: {reason}", err=True)
-    click.echo(report.summary())
-    if report.skipped and not report.documents and not report.removed:
-        sys.exit(2)  # nothing could be ingested: say so to scripts too
+    return report
 
 
 @cli.command()
