@@ -14,6 +14,7 @@ from assistant.query import Lexicon
 from assistant.retrieval import HybridRetriever
 from assistant.service import Answerer, Assistant
 from ingest.embedding import CachedEmbedder, Embedder, load_embedder, model_id
+from ingest.integrity import verify
 from ingest.store import ChunkStore, collection_name, connect
 from swguide.errors import IndexMissingError
 from swguide.settings import Settings
@@ -26,7 +27,11 @@ def store_location(settings: Settings) -> str:
 
 
 def open_store(settings: Settings, create: bool = False) -> ChunkStore:
-    if not create and not settings.chroma.host and not settings.chroma_path.is_dir():
+    """The chunk store; an embedded one is verified first (ingest.integrity)."""
+    embedded = not settings.chroma.host
+    if embedded and settings.chroma_path.is_dir():
+        verify(settings.chroma_path, reader=not create)
+    elif embedded and not create:
         raise IndexMissingError(
             f"No index found in {settings.chroma_path}: run `swguide ingest` first."
         )

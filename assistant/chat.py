@@ -12,6 +12,7 @@ message with the plain answer text and its numbered citations.
 
 from __future__ import annotations
 
+import signal
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -298,25 +299,40 @@ def build_page(assistant: Assistant) -> Any:
 
 
 def launch(assistant: Assistant, settings: Settings) -> None:
-    page = build_page(assistant)
-    page.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE)
-    print(
-        f"swguide chat page on http://{settings.chat.host}:{settings.chat.port} "
-        "(this computer only; Ctrl-C stops it)",
-        flush=True,
-    )
-    page.launch(
-        server_name=settings.chat.host,
-        server_port=settings.chat.port,
-        share=False,
-        show_error=False,
-        enable_monitoring=False,
-        mcp_server=False,
-        pwa=False,
-        ssr_mode=False,
-        quiet=True,
-        allowed_paths=[],
-        footer_links=["api"],
-        css=(STATIC / "chat.css").read_text(encoding="utf-8"),
-        head=f"<script>{(STATIC / 'chat.js').read_text(encoding='utf-8')}</script>",
-    )
+    """Serve the page until Ctrl-C or SIGTERM; no uploads, no other site's requests, and
+    Gradio's temporary files removed on the way out (assistant.web)."""
+    from starlette.middleware import Middleware
+
+    from assistant.web import LocalOnly, temporary_folder
+
+    signal.signal(signal.SIGTERM, _interrupt)
+    guard = Middleware(LocalOnly, host=settings.chat.host, port=settings.chat.port)
+    with temporary_folder():
+        page = build_page(assistant)
+        page.queue(default_concurrency_limit=CONCURRENCY, max_size=QUEUE)
+        print(
+            f"swguide chat page on http://{settings.chat.host}:{settings.chat.port} "
+            "(this computer only; Ctrl-C stops it)",
+            flush=True,
+        )
+        page.launch(
+            server_name=settings.chat.host,
+            server_port=settings.chat.port,
+            share=False,
+            show_error=False,
+            enable_monitoring=False,
+            mcp_server=False,
+            pwa=False,
+            ssr_mode=False,
+            quiet=True,
+            allowed_paths=[],
+            max_file_size=1,
+            app_kwargs={"middleware": [guard]},
+            footer_links=["api"],
+            css=(STATIC / "chat.css").read_text(encoding="utf-8"),
+            head=f"<script>{(STATIC / 'chat.js').read_text(encoding='utf-8')}</script>",
+        )
+
+
+def _interrupt(signum: int, frame: object) -> None:
+    raise KeyboardInterrupt  # Gradio closes its server on this, then the folder goes

@@ -8,6 +8,9 @@ from assistant.build import open_store, store_location
 from assistant.llm._ollama import probe
 from assistant.llm.select import automatic
 from ingest.embedding import RECORD, OnnxEmbedder, export_dir, file_sha256, model_id
+from ingest.integrity import verify
+from ingest.lock import writer_active
+from ingest.screening import flag_reason, instruction_like
 from swguide.errors import SwguideError
 from swguide.settings import Settings
 from swguide.types import DocumentRecord
@@ -23,6 +26,7 @@ def report(settings: Settings) -> tuple[list[str], bool]:
     choice = automatic(settings.llm, probed)
     lines = [
         index,
+        _screening(settings) if index_ok else "screening: no index yet",
         sources,
         model,
         f"ollama: {probed.detail}",
@@ -35,6 +39,9 @@ def report(settings: Settings) -> tuple[list[str], bool]:
 def _index(settings: Settings) -> tuple[str, dict[str, DocumentRecord]]:
     """The index's line, and its document records (none when it is missing or empty)."""
     try:
+        if not settings.chroma.host and settings.chroma_path.is_dir():
+            busy = writer_active(settings.data_dir)  # mid-write files are not damage
+            verify(settings.chroma_path, force=not busy)  # every vector read, in a child
         store = open_store(settings)
         records = store.records()
     except SwguideError as error:
@@ -42,11 +49,31 @@ def _index(settings: Settings) -> tuple[str, dict[str, DocumentRecord]]:
     chunks = sum(len(r.chunk_ids) for r in records.values())
     if not chunks:
         return f"index: empty in {store_location(settings)}: run `swguide ingest`", {}
+    checked = "" if settings.chroma.host else ", every vector read back"
     return (
         f"index: {len(records)} documents, {chunks} chunks, embedding model "
-        f"{model_id(settings.embedding)}, in {store_location(settings)} ({store.name})",
+        f"{model_id(settings.embedding)}, in {store_location(settings)} ({store.name}){checked}",
         records,
     )
+
+
+def _screening(settings: Settings) -> str:
+    """Which documents carry passages that read as instructions to an assistant."""
+    store = open_store(settings)
+    records = store.records()
+    chunks = store.chunks([cid for r in records.values() for cid in r.chunk_ids])
+    flagged: dict[str, list[str]] = {}
+    for chunk in chunks:
+        if hit := instruction_like(chunk.text):
+            flagged.setdefault(chunk.document_id, []).append(hit)
+    if not flagged:
+        return "screening: no passage reads as instructions to an assistant"
+    parts = [
+        f"{records[doc].title} ({records[doc].path}): "
+        f"{flag_reason(len(hits), len(records[doc].chunk_ids), hits[0])}"
+        for doc, hits in sorted(flagged.items())
+    ]
+    return "screening: " + "; ".join(parts)
 
 
 def _sources(settings: Settings, records: dict[str, DocumentRecord]) -> str:

@@ -7,7 +7,6 @@ one line on stderr with exit code 2. Anything unexpected is one line too (exit 1
 
 from __future__ import annotations
 
-import json
 import sys
 import time
 from pathlib import Path
@@ -18,11 +17,17 @@ import click
 from swguide import offline
 from swguide.errors import InputError, SwguideError
 from swguide.settings import Settings, load_settings
+from swguide.text import json_line, one_line, preview, terminal_safe
 
 if TYPE_CHECKING:
     from assistant.followup import Turn
     from assistant.service import Assistant
     from swguide.types import IngestReport
+
+
+def say(text: str, err: bool = False, nl: bool = True) -> None:
+    """Print for a terminal: what documents and questions carry cannot drive it."""
+    click.echo(terminal_safe(text), err=err, nl=nl)
 
 
 class Context:
@@ -112,19 +117,20 @@ def _answer_one(
             raise item
         answer = assistant.ask(item, turns)
     except InputError as error:
-        if not as_json:
-            raise
-        question = item if isinstance(item, str) else None
-        click.echo(json.dumps({"error": str(error), "question": question}, ensure_ascii=False))
+        question = preview(item) if isinstance(item, str) else None
+        if as_json:
+            say(json_line({"error": str(error), "question": question}))
+        else:
+            say(f"swguide: {one_line(str(error))}", err=True)
         return True
     if as_json:
         record = answer.to_dict()
         record["timings_ms"]["load"] = round(load_ms, 2)
-        click.echo(json.dumps(record, ensure_ascii=False))
+        say(json_line(record))
     else:
-        click.echo(answer_text(answer))
+        say(answer_text(answer))
         if answer.fallback:
-            click.echo(f"note: {answer.fallback}", err=True)
+            say(f"note: {answer.fallback}", err=True)
     return False
 
 
@@ -166,6 +172,11 @@ def _stdin_questions() -> list[str | InputError]:
 )
 @click.option("--list", "list_only", is_flag=True, help="List the indexed documents.")
 @click.option("--label", help="Title to cite a single document by (e.g. 'Agency policy').")
+@click.option(
+    "--rebuild",
+    is_flag=True,
+    help="Rebuild the index from the documents it held (the old folder is kept aside).",
+)
 @click.pass_obj
 def ingest(
     obj: Context,
@@ -173,6 +184,7 @@ def ingest(
     remove: tuple[str, ...],
     list_only: bool,
     label: str | None,
+    rebuild: bool,
 ) -> None:
     """Index documents (default: the bundled corpus and the fetched sources); unchanged
     documents are skipped, deleted ones removed."""
@@ -182,41 +194,73 @@ def ingest(
     settings = obj.settings()
     if list_only:  # a read: it never creates a store
         for record in sorted(open_store(settings).records().values(), key=lambda r: r.id):
-            click.echo(
-                f"{record.id}\t{len(record.chunk_ids)} chunks\t{record.title}\t{record.path}"
-            )
+            fields = (record.id, f"{len(record.chunk_ids)} chunks", record.title, record.path)
+            say("\t".join(one_line(f) for f in fields))
         return
     if label and (len(paths) != 1 or not paths[0].is_file()):
         raise InputError("--label names one document: give exactly one file with it.")
+    if rebuild and (paths or remove or label or settings.chroma.host):
+        raise InputError(
+            "--rebuild re-ingests what the embedded index held: give it no paths, --remove "
+            "or --label, and no Chroma server."
+        )
     with writer_lock(settings.data_dir):
-        report = _write_index(settings, paths, remove, label)
+        report = _write_index(settings, paths, remove, label, rebuild)
     for path, reason in report.skipped:
-        click.echo(f"skipped {path}: {reason}", err=True)
-    click.echo(report.summary())
+        say(f"skipped {one_line(path)}: {one_line(reason)}", err=True)
+    for path, reason in report.flagged:
+        say(f"flagged {one_line(path)}: {one_line(reason)}", err=True)
+    say(report.summary())
     if report.skipped and not report.documents and not report.removed:
         sys.exit(2)  # nothing could be ingested: say so to scripts too
 
 
 def _write_index(
-    settings: Settings, paths: tuple[Path, ...], remove: tuple[str, ...], label: str | None
+    settings: Settings,
+    paths: tuple[Path, ...],
+    remove: tuple[str, ...],
+    label: str | None,
+    rebuild: bool,
 ) -> IngestReport:
     import corpus
     from assistant.build import build_embedder, open_store
     from assistant.progress import progress_bar
+    from ingest.integrity import seal
     from ingest.pipeline import ingest as run_ingest
     from ingest.pipeline import remove_documents
 
+    defaults = [settings.corpus_dir or corpus.DIRECTORY, settings.sources_dir]
+    targets = list(paths) or defaults
+    labels = {paths[0].expanduser().resolve(): label} if label else {}
+    if rebuild:
+        targets, labels = _set_aside(settings, defaults)
     store = open_store(settings, create=True)
     if remove:
         report = remove_documents(remove, store)
     else:
         settings.sources_dir.mkdir(parents=True, exist_ok=True)  # fetched sources, if any
-        targets = list(paths) or [settings.corpus_dir or corpus.DIRECTORY, settings.sources_dir]
-        labels = {paths[0].expanduser().resolve(): label} if label else {}
         embedder = build_embedder(settings)
         with progress_bar() as update:
             report = run_ingest(targets, store, embedder, settings, update, labels)
+    if not settings.chroma.host:
+        seal(settings.chroma_path, store.records())
     return report
+
+
+def _set_aside(settings: Settings, defaults: list[Path]) -> tuple[list[Path], dict[Path, str]]:
+    """For --rebuild: what the index held (and the defaults), with the old store moved
+    aside; the targets to ingest and the titles to keep."""
+    from ingest.integrity import indexed, set_aside
+
+    path = settings.chroma_path
+    held = indexed(path) if path.is_dir() else []
+    if path.is_dir():
+        say(f"the old index is kept in {set_aside(path)}: delete it once this one works")
+    roots = {Path(d.root) for d in held if d.root} | set(defaults)
+    files = {Path(d.path) for d in held if not d.root}
+    if not held:
+        say("the old index has no record of its documents: rebuilding the defaults")
+    return sorted(roots) + sorted(files), {Path(d.path): d.title for d in held}
 
 
 @cli.command()
@@ -254,9 +298,9 @@ def fetch(obj: Context) -> None:
     )
     titles = {s.n: s.title or f"source {s.n}" for s in manifest.sources}
     for record in records:
-        click.echo(record.line(titles[record.n]))
+        say(record.line(titles[record.n]))
     if any(r.ok for r in records):
-        click.echo("run `swguide ingest` to add what was fetched to the index")
+        say("run `swguide ingest` to add what was fetched to the index")
     if not all(r.ok for r in records):
         sys.exit(1)
 
@@ -269,7 +313,7 @@ def check(obj: Context) -> None:
 
     lines, ok = report(obj.settings())
     for line in lines:
-        click.echo(line)
+        say(line)
     if not ok:
         sys.exit(1)
 
@@ -310,18 +354,18 @@ def evaluate(
             bar.update(done - bar.pos)
 
         result = run(obj.settings(), llm=llm, sentinel=baseline, progress=progress)
-    click.echo(report.markdown(result), nl=False)
+    say(report.markdown(result), nl=False)
     if folder is not None:
         for path in report.write(result, folder):
-            click.echo(f"wrote {path}", err=True)
+            say(f"wrote {path}", err=True)
     if record:
-        click.echo(f"recorded {save_baseline(result)}", err=True)
+        say(f"recorded {save_baseline(result)}", err=True)
     if not result.passed:
         sys.exit(1)
 
 
 def _fail(message: str, code: int) -> NoReturn:
-    click.echo(f"swguide: {message}", err=True)
+    say(f"swguide: {one_line(message)}", err=True)
     sys.exit(code)
 
 

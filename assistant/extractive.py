@@ -130,13 +130,30 @@ class ExtractiveAnswerer:
         return share, tuple(sorted(matched))
 
     def _select(self, candidates: list[Candidate], best: float) -> list[Candidate]:
+        """The best sentences above the floor, unlike each other. When they all come from
+        one document, the best sentence of another document that is relevant enough to
+        answer from (`min_relevance`) joins them: an agency's own rule never silences the
+        guidance, nor the guidance the agency's rule; each is quoted under its name."""
+        ranked = sorted(candidates, key=lambda c: -c.relevance)
         floor = best * self._settings.sentence_floor
         chosen: list[Candidate] = []
-        for candidate in sorted(candidates, key=lambda c: -c.relevance):
-            if candidate.relevance < floor or len(chosen) == self._settings.max_sentences:
+        for candidate in (c for c in ranked if c.relevance >= floor):
+            if len(chosen) == self._settings.max_sentences:
                 break
             if not any(self._similar(candidate, c) for c in chosen):
                 chosen.append(candidate)
+        documents = {c.passage.chunk.document_id for c in chosen}
+        other = next(
+            (
+                c
+                for c in ranked
+                if c.passage.chunk.document_id not in documents
+                and c.relevance >= self._settings.min_relevance
+            ),
+            None,
+        )
+        if len(documents) == 1 and other is not None:
+            chosen = [*chosen[: self._settings.max_sentences - 1], other]
         return chosen
 
     def _similar(self, a: Candidate, b: Candidate) -> bool:
@@ -158,12 +175,17 @@ def _compose(
     numbers: dict[str, int] = {}
     quotes: dict[str, list[Span]] = {}
     parts, checks = [], []
+    several = len({c.passage.chunk.document_id for c in chosen}) > 1
+    previous = None
     for candidate in chosen:
         cid = candidate.passage.chunk.id
         n = numbers.setdefault(cid, len(numbers) + 1)
         quotes.setdefault(cid, []).append(candidate.span)
         quote = f"“{quote_text(candidate.text)}”"
-        parts.append(f"{quote} [{n}]")
+        title = candidate.passage.chunk.document_title
+        said = f"{title}: " if several and title != previous else ""  # each voice named
+        previous = title
+        parts.append(f"{said}{quote} [{n}]")
         checks.append(SentenceCheck(quote, (cid,), True, 1.0, ("verbatim quote",), True, (n,)))
     by_id = {c.passage.chunk.id: c.passage for c in chosen}
     citations = tuple(

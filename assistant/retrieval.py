@@ -1,7 +1,8 @@
 """Hybrid retrieval: dense (Chroma) and BM25 (bm25s), fused by reciprocal rank.
 
 The retriever loads a snapshot of the committed index once: the chunks that some
-document record lists, and a BM25 index over their headings and text. Chroma answers
+document record lists, less those that read as instructions to an assistant
+(ingest.screening), and a BM25 index over their headings and text. Chroma answers
 the dense half; its results are filtered to the same snapshot, so orphaned chunks of
 an interrupted ingest are never returned.
 """
@@ -19,6 +20,7 @@ import numpy as np
 
 from assistant.query import WORD, Lexicon, QueryRewriter
 from ingest.embedding import Embedder
+from ingest.screening import instruction_like
 from ingest.sentences import english_stopwords
 from ingest.store import ChunkStore
 from swguide.errors import IndexMissingError
@@ -158,7 +160,8 @@ class HybridRetriever:
             raise IndexMissingError(
                 f"The index in {self._store.where} is empty: run `swguide ingest` first."
             )
-        chunks = {c.id: c for c in self._store.chunks(listed)}
+        stored = self._store.chunks(listed)
+        chunks = {c.id: c for c in stored if instruction_like(c.text) is None}
         texts = [f"{c.section}\n{c.text}" for c in chunks.values()]
         vocabulary = {w.lower() for t in texts for w in WORD.findall(t)}
         return Snapshot(

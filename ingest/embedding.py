@@ -13,7 +13,6 @@ from __future__ import annotations
 import hashlib
 import json
 import shutil
-import tempfile
 import threading
 import warnings
 from collections import OrderedDict
@@ -23,6 +22,7 @@ from typing import TYPE_CHECKING, Any, Protocol
 
 import numpy as np
 
+from swguide import scratch
 from swguide.errors import ModelError
 from swguide.settings import EmbeddingSettings
 
@@ -87,7 +87,7 @@ def prepare_model(
     if notify:
         notify(f"Preparing the embedding model in {target} (once, about 10 s)")
     models_dir.mkdir(parents=True, exist_ok=True)
-    staging = Path(tempfile.mkdtemp(prefix=".export-", dir=models_dir))
+    staging = scratch.make(models_dir, ".export-")
     try:
         _export_onnx(source, staging / ONNX_FILE)
         shutil.copy2(source / TOKENIZER, staging / TOKENIZER)

@@ -87,7 +87,7 @@ def _read_bytes(path: Path, max_bytes: int) -> bytes:
 
 
 def _decode(data: bytes) -> str:
-    if b"\x00" in data[:8192]:
+    if b"\x00" in data:
         raise DocumentError("looks binary, not text: give a .md, .txt, .html or .pdf file")
     try:
         return data.decode("utf-8-sig")

@@ -10,7 +10,9 @@ path (a moved folder) keeps its id.
 
 from __future__ import annotations
 
+import errno
 import hashlib
+import os
 import re
 import time
 from collections.abc import Callable, Sequence
@@ -22,6 +24,7 @@ from ingest.chunking import chunk_document, embedded_text
 from ingest.embedding import Embedder
 from ingest.loaders import LoadedDocument, is_supported, load_document
 from ingest.manifest import DocumentEntry, Manifest, load_manifest
+from ingest.screening import flag_reason, instruction_like
 from ingest.store import ChunkStore
 from swguide.errors import DocumentError
 from swguide.settings import Settings
@@ -46,11 +49,13 @@ class _Tally:
     unchanged: int = 0
     documents: int = 0
     skipped: list[tuple[str, str]] = field(default_factory=list)
+    flagged: list[tuple[str, str]] = field(default_factory=list)
 
     def report(self, started: float) -> IngestReport:
         return IngestReport(
             documents=self.documents,
             skipped=tuple(self.skipped),
+            flagged=tuple(self.flagged),
             added=self.added,
             updated=self.updated,
             removed=self.removed,
@@ -59,29 +64,76 @@ class _Tally:
         )
 
 
-def discover(paths: Sequence[Path]) -> tuple[list[Found], list[Path]]:
-    """Supported files under the given paths, and the given paths that do not exist."""
-    found: list[Found] = []
-    missing: list[Path] = []
+@dataclass
+class Discovery:
+    """What the given paths hold: documents to ingest, paths that do not exist, and
+    paths that exist but cannot be used (each with its reason)."""
+
+    found: list[Found] = field(default_factory=list)
+    missing: list[Path] = field(default_factory=list)
+    unusable: list[tuple[str, str]] = field(default_factory=list)
+
+
+def discover(paths: Sequence[Path]) -> Discovery:
+    """Supported files under the given paths; a loop, a FIFO or an unreadable folder is
+    reported and skipped, never the end of the run."""
+    seen = Discovery()
     for given in paths:
-        path = given.expanduser().resolve()
+        try:
+            path = given.expanduser().resolve(strict=True)
+        except FileNotFoundError:
+            seen.missing.append(Path(os.path.realpath(given.expanduser())))
+            continue
+        except (OSError, RuntimeError) as error:
+            seen.unusable.append((str(given), _unusable(error)))
+            continue
         if path.is_dir():
-            found += [Found(p, path) for p in _files(path)]
+            seen.found += [Found(p, path) for p in _walk(path, seen.unusable)]
         elif path.is_file():
-            found.append(Found(path, None))
+            seen.found.append(Found(path, None))
         else:
-            missing.append(path)
-    return found, missing
+            seen.unusable.append((str(path), NOT_A_FILE))
+    return seen
 
 
-def _files(folder: Path) -> list[Path]:
-    return sorted(
-        p
-        for p in folder.rglob("*")
-        if p.is_file()
-        and is_supported(p)
-        and not any(part.startswith((".", "__")) for part in p.relative_to(folder).parts)
-    )
+NOT_A_FILE = "is not a regular file (a FIFO, socket or device): give a document file"
+
+
+def _unusable(error: Exception) -> str:
+    if isinstance(error, RuntimeError) or getattr(error, "errno", None) == errno.ELOOP:
+        return "is a symlink loop: point it at a real file or folder"
+    strerror = getattr(error, "strerror", None) or type(error).__name__
+    return f"cannot be read ({strerror}): check its permissions"
+
+
+def _walk(folder: Path, unusable: list[tuple[str, str]]) -> list[Path]:
+    """Supported files under `folder`, following links to folders once each and leaving
+    out hidden and dunder names; what cannot be read is added to `unusable`."""
+
+    def failed(error: OSError) -> None:
+        unusable.append((str(error.filename), _unusable(error) + "; what it held stays indexed"))
+
+    files: list[Path] = []
+    visited: set[str] = set()
+    for root, dirs, names in os.walk(folder, onerror=failed, followlinks=True):
+        real = os.path.realpath(root)
+        if real in visited:
+            unusable.append((root, "leads to a folder already read (a symlink loop): skipped"))
+            dirs[:] = []
+            continue
+        visited.add(real)
+        dirs[:] = sorted(d for d in dirs if not d.startswith((".", "__")))
+        for name in names:
+            path = Path(root) / name
+            if name.startswith((".", "__")) or not is_supported(path):
+                continue
+            if path.is_file():
+                files.append(path)
+            elif path.is_symlink() and not path.exists():
+                unusable.append((str(path), "is a broken link or a symlink loop: fix the link"))
+            else:
+                unusable.append((str(path), NOT_A_FILE))
+    return sorted(files)
 
 
 def ingest(
@@ -129,7 +181,9 @@ class _Run:
 
     def run(self, paths: Sequence[Path], progress: Progress | None) -> IngestReport:
         started = time.perf_counter()
-        found, missing = discover(paths)
+        seen = discover(paths)
+        found = seen.found
+        self.tally.skipped += seen.unusable
         manifests: dict[Path, Manifest] = {}
         for done, item in enumerate(found):
             if progress:
@@ -142,7 +196,7 @@ class _Run:
                 self._ingest(item, manifest)
             except DocumentError as error:
                 self.tally.skipped.append((str(item.path), str(error)))
-        self._remove_gone(paths, missing)
+        self._remove_gone(paths, seen.missing)
         if progress:
             progress(len(found), len(found), "done")
         return self.tally.report(started)
@@ -171,6 +225,7 @@ class _Run:
                 "has no passages to index (only headings, references or a "
                 "byline): add text or remove it"
             )
+        self._screen(item.path, [c.text for c in chunks])
         stamp = datetime.now(UTC).isoformat(timespec="seconds")
         record = replace(record, chunk_ids=tuple(c.id for c in chunks), ingested_at=stamp)
         previous = {c.id: c for c in self.store.chunks(old.chunk_ids)} if old else {}
@@ -185,6 +240,11 @@ class _Run:
         self.tally.updated += len(updated)
         self.tally.removed += len(stale)
         self.tally.unchanged += len(chunks) - len(added) - len(updated)
+
+    def _screen(self, path: Path, texts: list[str]) -> None:
+        hits = [hit for text in texts if (hit := instruction_like(text))]
+        if hits:
+            self.tally.flagged.append((str(path), flag_reason(len(hits), len(texts), hits[0])))
 
     def _document_id(self, item: Found, entry: DocumentEntry | None) -> str:
         """The manifest's id, else a slug of the path; a clash with another existing file
@@ -229,7 +289,7 @@ class _Run:
         before = list(self.records.values())
         for record in before:
             path = Path(record.path)
-            if path.exists() or not any(_within(path, g) for g in given):
+            if not _gone(path) or not any(_within(path, g) for g in given):
                 continue
             self.store.remove(record)
             del self.records[record.id]
@@ -247,6 +307,18 @@ class _Run:
         self.store.delete_chunks(orphans)
         self.tally.removed += len(orphans)
         return set(stored) - set(orphans)
+
+
+def _gone(path: Path) -> bool:
+    """True only when the file is known to be gone: one that cannot be read (a folder
+    without permission) is still there, and its record stays."""
+    try:
+        path.stat()
+    except (FileNotFoundError, NotADirectoryError):
+        return True
+    except OSError:
+        return False
+    return False
 
 
 def _within(path: Path, given: Path) -> bool:

@@ -67,8 +67,9 @@ def _connect_hint(chroma: ChromaSettings, path: Path, error: Exception) -> str:
             "chroma.host to use the embedded store."
         )
     return (
-        f"The index in {path} cannot be opened ({type(error).__name__}: {error}): move that "
-        "folder aside and run `swguide ingest` to rebuild it."
+        f"The index in {path} cannot be opened ({type(error).__name__}: {error}): run "
+        "`swguide check` to verify it; `swguide ingest --rebuild` rebuilds it, keeping this "
+        "folder aside."
     )
 
 
@@ -99,8 +100,8 @@ class ChunkStore:
                     f"No index found in {where}: run `swguide ingest` first."
                 ) from None
             raise StoreError(
-                f"The index in {where} cannot be read ({type(error).__name__}: {error}): move "
-                "it aside and run `swguide ingest` to rebuild it."
+                f"The index in {where} cannot be read ({type(error).__name__}: {error}): run "
+                "`swguide check` to verify it; `swguide ingest --rebuild` rebuilds it."
             ) from None
         return cls(chunks, records, where)
 
@@ -231,7 +232,7 @@ class ChunkStore:
         except Exception as error:
             raise StoreError(
                 f"The index in {self.where} failed ({type(error).__name__}: {error}): check the "
-                "store is reachable, or move it aside and run `swguide ingest` to rebuild it."
+                "store is reachable, and run `swguide check` to verify it."
             ) from None
 
 

@@ -9,7 +9,8 @@ can show it as it is.
     ├── DocumentError       a document cannot be ingested (it is skipped)
     ├── ModelError          the bundled embedding model is missing or corrupt
     ├── StoreError          the Chroma store cannot be used
-    │   └── IndexMissingError   nothing has been ingested yet
+    │   ├── IndexMissingError   nothing has been ingested yet
+    │   └── IndexDamagedError   the index's files are damaged (`ingest --rebuild`)
     └── LLMError            a language model cannot be used
         ├── LLMUnavailableError      not reachable, model not pulled, no GGUF file
         └── LLMIncompleteError       the answer stalled, timed out or broke off midway
@@ -43,6 +44,10 @@ class StoreError(SwguideError):
 
 
 class IndexMissingError(StoreError):
+    pass
+
+
+class IndexDamagedError(StoreError):
     pass
 
 

@@ -232,6 +232,7 @@ class IngestReport:
 
     documents: int = 0
     skipped: tuple[tuple[str, str], ...] = ()
+    flagged: tuple[tuple[str, str], ...] = ()  # documents with text aimed at an assistant
     added: int = 0
     updated: int = 0
     removed: int = 0

@@ -155,6 +155,23 @@ def run_cli(
     )
 
 
+def topic_corpus(folder: Path, topic: str, paragraphs: int) -> Path:
+    """One Markdown file of `paragraphs` short sections on a topic."""
+    folder.mkdir(parents=True)
+    lines = [f"# Notes on {topic}", ""]
+    for n in range(paragraphs):
+        lines += [
+            f"## {topic.title()} point {n}",
+            "",
+            f"Point {n} about {topic}: clinical social workers review their {topic} "
+            f"practice with a supervisor, record decision {n} in the file, and explain "
+            f"to clients how {topic} affects confidentiality, boundaries and consent.",
+            "",
+        ]
+    (folder / f"{topic}.md").write_text("\n".join(lines), encoding="utf-8")
+    return folder
+
+
 @pytest.fixture
 def write(tmp_path: Path) -> Iterator[Any]:
     def put(name: str, content: str | bytes) -> Path:

@@ -77,6 +77,7 @@ def chat_server(
     finally:
         stop(server.process)
     assert "Traceback" not in server.logs()
+    assert not list((server.scratch / "gradio").iterdir())  # its temp files are gone
 
 
 def test_the_page_listens_on_loopback_only(chat_server: ChatServer) -> None:
@@ -96,6 +97,37 @@ def test_chat_through_gradio_client(chat_server: ChatServer) -> None:
     assert refused.startswith("The guidance here does not address")
     empty = client.predict("   ", api_name="/chat")
     assert empty.startswith("⚠️ The question is empty") and "\n" not in empty
+
+
+def status(url: str, data: bytes | None = None, **headers: str) -> tuple[int, bytes]:
+    request = urllib.request.Request(url, data=data, headers=headers)
+    try:
+        with urllib.request.urlopen(request, timeout=10) as response:
+            return response.status, response.read()
+    except urllib.error.HTTPError as refused:
+        return refused.code, refused.read()
+
+
+def test_uploads_and_other_sites_requests_are_refused(chat_server: ChatServer) -> None:
+    boundary = "swguide"
+    form = (
+        f'--{boundary}\r\nContent-Disposition: form-data; name="files"; filename="a.txt"\r\n'
+        f"Content-Type: text/plain\r\n\r\n{'x' * 100_000}\r\n--{boundary}--\r\n"
+    ).encode()
+    kind = f"multipart/form-data; boundary={boundary}"
+    upload = chat_server.url + "gradio_api/upload"
+    for origin in ({}, {"Origin": "http://evil.example"}, {"Origin": chat_server.url[:-1]}):
+        code, body = status(upload, form, **{"Content-Type": kind, **origin})
+        assert code == 403 and b"no uploads" in body, origin
+    join = chat_server.url + "gradio_api/queue/join"
+    code, _ = status(join, b"{}", **{"Content-Type": "application/json", "Origin": "null"})
+    assert code == 403
+    code, _ = status(chat_server.url + "config", Origin="http://evil.example")
+    assert code == 403
+    port = chat_server.url.rstrip("/").rsplit(":", 1)[1]
+    assert status(chat_server.url + "config", Host=f"evil.example:{port}")[0] == 403
+    assert status(chat_server.url + "config", Origin=chat_server.url[:-1])[0] == 200
+    assert not [p for p in chat_server.scratch.rglob("*") if p.is_file() and p.name == "a.txt"]
 
 
 @pytest.mark.parametrize(

@@ -9,7 +9,7 @@ import time
 from pathlib import Path
 
 import pytest
-from conftest import BIN, cli_env, run_cli
+from conftest import BIN, cli_env, run_cli, topic_corpus
 
 from ingest.embedding import model_id
 from ingest.lock import NAME
@@ -17,22 +17,6 @@ from ingest.store import collection_name
 from swguide.settings import Settings
 
 pytestmark = pytest.mark.slow
-
-
-def corpus(folder: Path, topic: str, paragraphs: int) -> Path:
-    folder.mkdir(parents=True)
-    lines = [f"# Notes on {topic}", ""]
-    for n in range(paragraphs):
-        lines += [
-            f"## {topic.title()} point {n}",
-            "",
-            f"Point {n} about {topic}: clinical social workers review their {topic} "
-            f"practice with a supervisor, record decision {n} in the file, and explain "
-            f"to clients how {topic} affects confidentiality, boundaries and consent.",
-            "",
-        ]
-    (folder / f"{topic}.md").write_text("\n".join(lines), encoding="utf-8")
-    return folder
 
 
 def locked(lock: Path) -> bool:
@@ -53,8 +37,8 @@ def test_a_second_writer_is_refused_while_the_first_writes_and_nothing_is_lost(
     import chromadb
 
     settings = corpus_settings.model_copy(update={"data_dir": tmp_path / "data"})
-    first = corpus(tmp_path / "a", "telehealth", 300)
-    second = corpus(tmp_path / "b", "texting", 40)
+    first = topic_corpus(tmp_path / "a", "telehealth", 300)
+    second = topic_corpus(tmp_path / "b", "texting", 40)
     writer = subprocess.Popen(
         [str(BIN / "swguide"), "ingest", str(first)],
         env=cli_env(settings),
@@ -67,7 +51,7 @@ def test_a_second_writer_is_refused_while_the_first_writes_and_nothing_is_lost(
         time.sleep(0.05)
     refused = run_cli(["ingest", str(second)], settings)
     reader = run_cli(["ingest", "--list"], settings)
-    out, err = writer.communicate(timeout=300)
+    _out, err = writer.communicate(timeout=300)
     assert writer.returncode == 0, err.decode()
     assert refused.returncode == 2
     message = refused.stderr.decode().strip()
