@@ -1,6 +1,7 @@
 # The two commands of the README:
 #   make run    set up .venv, ingest the bundled corpus, start the chat page
-#   make test   set up .venv with the dev extras, then lint, type-check, run every test,
+#   make test   set up .venv with the dev extras, then lint, type-check, check the layers,
+#               run every test (tests/unit, tests/integration, tests/e2e),
 #               and gate the eval suite (extractive and Gemma 3 270M; sentinels must fail)
 PYTHON ?= python3
 VENV := .venv
@@ -59,6 +60,8 @@ lint: dev
 	$(BIN)/ruff check .
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy
+	$(BIN)/mypy tests
+	$(BIN)/lint-imports --no-cache
 
 install: $(VENV)/.installed
 dev: $(VENV)/.dev-installed
@@ -99,8 +102,9 @@ $(VENV)/.dev-installed: $(VENV)/.installed $(VENV)/.llamacpp-installed
 	$(PIP) -c constraints.txt -e ".[dev]"
 	touch $@
 
+# The unit tier: fakes only, no model and no Chroma (seconds).
 unit: dev
-	$(BIN)/pytest -m "not slow"
+	$(BIN)/pytest tests/unit
 
 bench: install
 	$(BIN)/python benchmarks/bench.py
@@ -117,4 +121,4 @@ calibrate: install
 	$(BIN)/python -m evals.support
 
 clean:
-	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache
+	rm -rf $(VENV) build .pytest_cache .mypy_cache .ruff_cache .import_linter_cache

@@ -4,19 +4,19 @@ from __future__ import annotations
 
 import sys
 
-import corpus
-from assistant.extractive import ExtractiveAnswerer
+from assistant.answer.extractive import ExtractiveAnswerer
+from assistant.answer.generative import GenerativeAnswerer
 from assistant.followup import FollowUps
-from assistant.generative import GenerativeAnswerer
-from assistant.guard import GroundingGuard
+from assistant.guard.guard import GroundingGuard
 from assistant.llm.select import Choice, choose
-from assistant.query import Lexicon
-from assistant.retrieval import HybridRetriever
+from assistant.retrieval.hybrid import HybridRetriever
+from assistant.retrieval.query import Lexicon
 from assistant.service import Answerer, Assistant
-from ingest.embedding import CachedEmbedder, Embedder, load_embedder, model_id
+from ingest.embedding import CachedEmbedder, load_embedder, model_id
 from ingest.integrity import verify
 from ingest.store import ChunkStore, collection_name, connect
 from swguide.errors import IndexMissingError
+from swguide.protocols import Embedder
 from swguide.settings import Settings
 
 
@@ -57,7 +57,7 @@ def build_assistant(
     """The assistant the settings describe; `llm` overrides llm.backend (--llm)."""
     store = open_store(settings)
     embedder = embedder or build_embedder(settings)
-    lexicon = Lexicon.load(settings.lexicon_file or corpus.DIRECTORY / "lexicon.toml")
+    lexicon = Lexicon.load(settings.lexicon_path)
     retriever = HybridRetriever(store, embedder, settings.retrieval, lexicon)
     extractive = ExtractiveAnswerer(embedder, settings.answer)
     choice = choice or choose(settings.llm, llm)
@@ -65,14 +65,14 @@ def build_assistant(
     if choice.generator is not None:
         guard = GroundingGuard(embedder, settings.guard)
         answerer = GenerativeAnswerer(
-            choice.generator, guard, extractive, settings.llm, settings.guard
+            choice.generator, guard=guard, extractive=extractive, settings=settings
         )
     return Assistant(
         retriever,
-        extractive,
-        settings.limits,
-        answerer,
-        FollowUps(choice.generator),
-        choice.reason,
-        settings.fingerprint(),
+        extractive=extractive,
+        limits=settings.limits,
+        answerer=answerer,
+        follow_ups=FollowUps(choice.generator),
+        backend_reason=choice.reason,
+        settings_hash=settings.fingerprint(),
     )

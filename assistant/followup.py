@@ -15,8 +15,8 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
 
-from assistant.llm import Generator
 from swguide.errors import InputError, LLMError
+from swguide.protocols import Generator
 
 OPENERS = (
     "what about",
@@ -119,7 +119,7 @@ class FollowUps:
 
 def _plausible(rewrite: str, question: str, history: Sequence[Turn]) -> bool:
     """One line, a question, not rambling, and every content word of the follow-up kept."""
-    from assistant.retrieval import stems
+    from swguide.text import stems
 
     limit = 2 * len(f"{history[-1].asked} {question}") + 20
     return (

@@ -2,30 +2,12 @@
 
 from __future__ import annotations
 
-import re
 import textwrap
 
-from ingest.sentences import strip_footnotes
+from swguide.text import plain
 from swguide.types import Answer, Citation, Source
 
-IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
-LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
-BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")
-
 WIDTH = 88
-
-
-def plain(text: str) -> str:
-    """Passage text for display: Markdown images dropped (nothing is fetched), links
-    reduced to their words."""
-    return LINK.sub(r"\1", IMAGE.sub("", text))
-
-
-def quote_text(sentence: str) -> str:
-    """A sentence as an answer quotes it: footnote markers and markup removed, and any
-    other bracketed number shown in parentheses so that only citations look like [n]."""
-    text = BRACKETED_NUMBER.sub(r"(\1)", plain(strip_footnotes(sentence)))
-    return " ".join(text.split())
 
 
 def answer_text(answer: Answer) -> str:

@@ -7,10 +7,10 @@ import unicodedata
 from collections.abc import Iterator, Sequence
 from typing import Protocol
 
-from assistant.draft import Draft
-from assistant.extractive import ExtractiveAnswerer
+from assistant.answer.draft import Draft
+from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.followup import FollowUps, Turn
-from assistant.retrieval import HybridRetriever, Retrieval
+from assistant.retrieval.hybrid import HybridRetriever, Retrieval
 from swguide.errors import InputError
 from swguide.settings import LimitSettings
 from swguide.types import Answer, SentenceCheck
@@ -52,6 +52,7 @@ class Assistant:
     def __init__(
         self,
         retriever: HybridRetriever,
+        *,
         extractive: ExtractiveAnswerer,
         limits: LimitSettings,
         answerer: Answerer | None = None,

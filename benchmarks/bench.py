@@ -35,9 +35,9 @@ import corpus  # noqa: E402
 from assistant.build import build_assistant, build_embedder, open_store  # noqa: E402
 from evals.calibrate import load_questions  # noqa: E402
 from ingest.pipeline import ingest  # noqa: E402
-from ingest.sentences import sentence_spans  # noqa: E402
 from ingest.structure import markdown_blocks  # noqa: E402
 from swguide.settings import Settings, load_settings  # noqa: E402
+from swguide.text import sentence_spans  # noqa: E402
 
 QUESTION = "Can I accept a client's LinkedIn request?"
 
@@ -138,9 +138,9 @@ def time_llamacpp(settings: Settings, embedder: Any) -> dict[str, float] | None:
         from assistant.llm._llamacpp import LlamaCppGenerator
     except ImportError:
         return None
-    from assistant.claims import parse_claims
-    from assistant.guard import GroundingGuard
-    from assistant.prompt import build_prompt
+    from assistant.answer.prompt import build_prompt
+    from assistant.guard.claims import parse_claims
+    from assistant.guard.guard import GroundingGuard
 
     gguf = Path(gemma.assemble())  # once, into the package's cache; verified after
     model = LlamaCppGenerator(settings.llm, gguf)

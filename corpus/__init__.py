@@ -3,4 +3,3 @@
 from pathlib import Path
 
 DIRECTORY = Path(__file__).resolve().parent
-MANIFEST = DIRECTORY / "sources.toml"

@@ -62,7 +62,7 @@ def retrieval_scores(assistant: object, gold: dict[str, list[str]]) -> dict[str,
     """Hit rate and MRR of the top passages, by llama-index's RetrieverEvaluator."""
     from llama_index.core.evaluation import RetrieverEvaluator
 
-    from assistant.llamaindex import LlamaIndexRetriever
+    from assistant.retrieval.llamaindex import LlamaIndexRetriever
     from assistant.service import Assistant
 
     assert isinstance(assistant, Assistant)

@@ -124,7 +124,7 @@ def ask_all(
 ) -> Answers:
     """Index the bundled corpus afresh in a temporary folder and ask every question."""
     from assistant.build import build_assistant
-    from assistant.guard import GroundingGuard
+    from assistant.guard.guard import GroundingGuard
 
     dataset = dataset or load()
     started = time.perf_counter()

@@ -1,7 +1,7 @@
 """Score one answer against its question, as ALCE scores citations.
 
 The answer's text is read as statements (sentences with their [n] markers, as
-`assistant.claims` reads a model's reply), whoever wrote it, so the sentinel baselines
+`assistant.guard.claims` reads a model's reply), whoever wrote it, so the sentinel baselines
 are scored exactly like the real answerers. The project's support checker, the
 grounding guard, stands in for ALCE's NLI model:
 
@@ -18,10 +18,10 @@ from __future__ import annotations
 from dataclasses import dataclass, field
 from typing import Any
 
-from assistant.claims import Claim, parse_claims
-from assistant.draft import MARKER
-from assistant.guard import GroundingGuard
+from assistant.guard.claims import parse_claims
 from evals.dataset import Question
+from swguide.protocols import SupportChecker
+from swguide.text import MARKER
 from swguide.types import Answer, Passage
 
 
@@ -91,8 +91,8 @@ def _statement(s: Statement) -> dict[str, Any]:
 
 
 class Scorer:
-    def __init__(self, guard: GroundingGuard) -> None:
-        self._guard = guard
+    def __init__(self, checker: SupportChecker) -> None:
+        self._checker = checker
 
     def score(self, question: Question, answer: Answer, relevant: tuple[str, ...]) -> Scored:
         text = answer.text.lower()
@@ -139,10 +139,7 @@ class Scorer:
 
     def supports(self, question: str, text: str, passages: list[Passage]) -> bool:
         """Whether the passages, together, support the statement (the guard's verdict)."""
-        if not passages:
-            return False
-        claim = Claim(_strip_quotes(text), tuple(range(1, len(passages) + 1)))
-        return self._guard.check(claim, passages, question).supported
+        return bool(passages) and self._checker.supports(_strip_quotes(text), passages, question)
 
 
 def _strip_quotes(text: str) -> str:

@@ -11,8 +11,8 @@ import re
 from collections.abc import Callable
 from dataclasses import replace
 
-from assistant.draft import MARKER
-from assistant.extractive import abstention
+from assistant.answer.extractive import abstention
+from swguide.text import MARKER
 from swguide.types import Answer, Citation
 
 INVENTED = (

@@ -30,7 +30,7 @@ from swguide import offline
 from swguide.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from assistant.guard import Measure
+    from assistant.guard.guard import Measure
 
 FOLDER = Path(__file__).with_name("calibration")
 PAIRS = FOLDER / "pairs.toml"
@@ -76,7 +76,7 @@ def version(settings: Settings, path: Path = PAIRS) -> dict[str, str]:
 
 
 def measure(settings: Settings, pairs: list[Pair]) -> list[Measured]:
-    from assistant.guard import GroundingGuard
+    from assistant.guard.guard import GroundingGuard
     from evals.bundled import bundled_index
 
     with bundled_index(settings) as index:

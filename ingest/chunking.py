@@ -15,10 +15,10 @@ from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 
 from ingest.loaders import LoadedDocument
-from ingest.sentences import footnotes_in, sentence_spans
 from ingest.standards import clause_id, clause_letter, standard_heading
 from ingest.structure import REFERENCE_HEADINGS, Block
 from swguide.settings import ChunkingSettings
+from swguide.text import footnotes_in, sentence_spans
 from swguide.types import Chunk, Source, Span
 
 TokenCounter = Callable[[str], int]

@@ -18,12 +18,13 @@ import warnings
 from collections import OrderedDict
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from swguide import scratch
 from swguide.errors import ModelError
+from swguide.protocols import Embedder
 from swguide.settings import EmbeddingSettings
 
 if TYPE_CHECKING:
@@ -35,17 +36,6 @@ ONNX_FILE = "model.onnx"
 TOKENIZER = "tokenizer.json"
 RECORD = "export.json"
 EXPORT_FORMAT = 1
-
-
-class Embedder(Protocol):
-    """What ingest, retrieval and the answerers need from an embedding model."""
-
-    @property
-    def model_id(self) -> str: ...
-
-    def embed(self, texts: Sequence[str]) -> np.ndarray: ...
-
-    def count_tokens(self, text: str) -> int: ...
 
 
 def bundled_model_dir() -> Path:

@@ -21,12 +21,12 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 from ingest.chunking import chunk_document, embedded_text
-from ingest.embedding import Embedder
 from ingest.loaders import LoadedDocument, is_supported, load_document
 from ingest.manifest import DocumentEntry, Manifest, load_manifest
 from ingest.screening import flag_reason, instruction_like
 from ingest.store import ChunkStore
 from swguide.errors import DocumentError
+from swguide.protocols import Embedder
 from swguide.settings import Settings
 from swguide.types import DocumentRecord, IngestReport
 

@@ -127,9 +127,6 @@ class ChunkStore:
             )
         )
 
-    def stored_ids(self) -> set[str]:
-        return set(self.stored_times())
-
     def stored_times(self) -> dict[str, float]:
         """Every stored chunk id, with the time it was written (0 when unknown)."""
         got = self._guard(lambda: self._chunks.get(include=["metadatas"]))

@@ -14,7 +14,14 @@ from pathlib import Path
 from typing import Any
 
 import platformdirs
-from pydantic import BaseModel, ConfigDict, Field, ValidationError, model_validator
+from pydantic import (
+    BaseModel,
+    ConfigDict,
+    Field,
+    ValidationError,
+    field_validator,
+    model_validator,
+)
 from pydantic_settings import (
     BaseSettings,
     PydanticBaseSettingsSource,
@@ -108,13 +115,21 @@ class AnswerSettings(_Section):
     )
 
 
-BACKEND_PATTERN = r"^(auto|extractive|ollama(:.+)?|llamacpp(:.+)?)$"
+BACKENDS = "extractive, auto, ollama[:MODEL] or llamacpp[:PATH.gguf]"
+
+
+def parse_backend(spec: str) -> tuple[str, str | None]:
+    """The one grammar of `llm.backend` and `--llm`: the kind, and its model or path."""
+    kind, colon, argument = spec.partition(":")
+    known = kind in {"auto", "extractive", "ollama", "llamacpp"}
+    if not known or (colon and (not argument or kind in {"auto", "extractive"})):
+        raise ValueError(f"unknown backend {spec!r}: use {BACKENDS}")
+    return kind, argument or None
 
 
 class LLMSettings(_Section):
     backend: str = Field(
         "auto",
-        pattern=BACKEND_PATTERN,
         description=(
             "Who writes answers: extractive, ollama[:MODEL], llamacpp[:PATH.gguf], or auto "
             "(Ollama when reachable with the model, else llama.cpp when a GGUF is set, else "
@@ -124,6 +139,13 @@ class LLMSettings(_Section):
     ollama_host: str = Field(
         "http://127.0.0.1:11434", description="Ollama server (OLLAMA_HOST is honoured)."
     )
+
+    @field_validator("backend")
+    @classmethod
+    def _known_backend(cls, spec: str) -> str:
+        parse_backend(spec)
+        return spec
+
     ollama_model: str = Field("llama3.2", description="Ollama model to use.")
     gguf: Path | None = Field(None, description="GGUF model file for llama.cpp.")
     chat_format: str | None = Field(
@@ -260,11 +282,35 @@ class Settings(BaseSettings):
     def model_cache(self) -> Path:
         return self.models_dir or self.data_dir / "models"
 
+    @property
+    def corpus_path(self) -> Path:
+        """The default documents: `corpus_dir`, or the bundled corpus."""
+        import corpus
+
+        return self.corpus_dir or corpus.DIRECTORY
+
+    @property
+    def corpus_paths(self) -> list[Path]:
+        """What a plain `swguide ingest` indexes: the default documents and the fetched
+        sources."""
+        return [self.corpus_path, self.sources_dir]
+
+    @property
+    def lexicon_path(self) -> Path:
+        import corpus
+
+        return self.lexicon_file or corpus.DIRECTORY / "lexicon.toml"
+
     def fingerprint(self) -> str:
-        """A short hash of every setting that changes what an answer says."""
+        """A short hash of every setting that changes what an answer says, the lexicon's
+        words included (paper-qa hashes its whole settings dump the same way)."""
         relevant = self.model_dump(
             mode="json", include={"embedding", "chunking", "retrieval", "answer", "llm", "guard"}
         )
+        try:
+            relevant["lexicon"] = hashlib.sha256(self.lexicon_path.read_bytes()).hexdigest()
+        except OSError:
+            relevant["lexicon"] = None  # loading it says what is wrong
         return hashlib.sha256(repr(sorted(relevant.items())).encode()).hexdigest()[:16]
 
 

@@ -1,6 +1,8 @@
-"""Shared fixtures. Three tiers: unit tests use `FakeEmbedder`; tests marked `slow` use
-the real bundled model (exported once per session) and Chroma on disk; the end-to-end
-tests also run the real CLI, a `chroma run` server and the chat page in subprocesses."""
+"""Shared fixtures. Three tiers, one folder each: `unit/` runs in seconds with fakes (no
+model, no Chroma; `make unit`); `integration/` uses the real bundled model (exported once
+per session), Chroma on disk and llama.cpp in process; `e2e/` runs the real CLI, a
+`chroma run` server, the chat page, the llama.cpp runner and a browser in subprocesses.
+Tests outside `unit/` are marked `slow`, and a unit test that asks for a real part fails."""
 
 from __future__ import annotations
 
@@ -28,6 +30,18 @@ from ingest.pipeline import ingest  # noqa: E402
 from swguide.settings import Settings, load_settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
+REAL_PARTS = {"embedder", "corpus_settings", "assistant", "gguf", "models_dir", "make_settings"}
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        tier = item.path.parent.name
+        if tier != "unit":
+            item.add_marker(pytest.mark.slow)
+        elif used := REAL_PARTS & set(getattr(item, "fixturenames", ())):
+            raise pytest.UsageError(f"{item.nodeid} is a unit test but uses {sorted(used)}")
+
+
 BIN = Path(sys.executable).parent
 
 
@@ -143,13 +157,19 @@ def cli_env(settings: Settings, **extra: str) -> dict[str, str]:
 
 
 def run_cli(
-    args: list[str], settings: Settings, stdin: bytes | None = None, **extra: str
+    args: list[str],
+    settings: Settings,
+    *,
+    stdin: bytes | None = None,
+    env: dict[str, str] | None = None,
+    **extra: str,
 ) -> subprocess.CompletedProcess[bytes]:
+    """The real `swguide` in a subprocess; `env` and `extra` add environment variables."""
     return subprocess.run(
         [str(BIN / "swguide"), *args],
         input=stdin,
         capture_output=True,
-        env=cli_env(settings, **extra),
+        env=cli_env(settings, **(env or {}), **extra),
         timeout=300,
         check=False,
     )

@@ -24,8 +24,8 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import IO, Any
 
-from assistant.llm import Message
 from swguide.errors import LLMError, LLMIncompleteError, LLMUnavailableError
+from swguide.protocols import Message
 from swguide.settings import LLMSettings
 
 # End-of-turn tokens of common chat formats, and the prompt's own headings: a model that

@@ -19,8 +19,8 @@ from typing import TYPE_CHECKING, Any
 import httpx
 import pydantic
 
-from assistant.llm import Message
 from swguide.errors import LLMError, LLMIncompleteError, LLMUnavailableError
+from swguide.protocols import Message
 from swguide.settings import LLMSettings
 
 if TYPE_CHECKING:

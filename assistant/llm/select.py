@@ -6,9 +6,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING
 
-from assistant.llm import Generator
 from swguide.errors import ConfigError, LLMUnavailableError
-from swguide.settings import LLMSettings
+from swguide.protocols import Generator
+from swguide.settings import LLMSettings, parse_backend
 
 if TYPE_CHECKING:
     from assistant.llm._llamacpp import LlamaCppGenerator
@@ -26,14 +26,18 @@ class Choice:
 
 
 def parse(spec: str) -> tuple[str, str | None]:
-    kind, _, argument = spec.partition(":")
-    if kind not in {"auto", "extractive", "ollama", "llamacpp"} or (
-        argument and kind in {"auto", "extractive"}
-    ):
-        raise ConfigError(
-            f"Unknown --llm {spec!r}: use extractive, auto, ollama[:MODEL] or llamacpp[:PATH.gguf]."
-        )
-    return kind, argument or None
+    """`--llm` in the settings' own grammar (`swguide.settings.parse_backend`)."""
+    try:
+        return parse_backend(spec)
+    except ValueError as error:
+        raise ConfigError(f"--llm: {str(error)[0].upper()}{str(error)[1:]}.") from None
+
+
+def probe_ollama(settings: LLMSettings) -> Probe:
+    """Whether Ollama answers, and has the model (for `swguide check`)."""
+    from assistant.llm._ollama import probe
+
+    return probe(settings)
 
 
 def choose(settings: LLMSettings, spec: str | None = None) -> Choice:

@@ -1,0 +1,201 @@
+"""The extractive answerer: quotes the guidance's most relevant sentences, with citations.
+
+It needs no language model. Each sentence of the top `answer.passages` retrieved
+passages, read under its section heading, is scored by its embedding similarity to the
+question (the better of the question in the asker's words, typos mended, and the
+question with the guidance's terms added), plus a quarter of the IDF-weighted share of
+the search query's words it contains.
+
+It abstains at once when the question uses a word for a topic outside the guidance
+(`outside` in `corpus/lexicon.toml`: billing, medication, ...) that no indexed passage
+mentions. Otherwise whether to answer is decided from the best score, calibrated on
+questions inside and outside the guidance's scope (`python -m evals.calibrate`):
+- at or above `answer.confident_relevance` it answers;
+- below `answer.min_relevance` it abstains;
+- in between it answers only if the quoted sentences contain enough of what is specific
+  to the question: its words that are not stop words, not question-frame words
+  ("allowed", "guidance") and not common to most of the index ("social", "client"),
+  weighted by IDF; `answer.specific_coverage` is the share they must reach. A word the
+  lexicon maps ("Snapchat" to "social media") counts when the quotes hold its mapping.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterator, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from assistant.answer.draft import ABSTAIN, Draft
+from assistant.retrieval.hybrid import Retrieval
+from swguide.protocols import Embedder
+from swguide.settings import AnswerSettings
+from swguide.text import quote_text, stems
+from swguide.types import Citation, Passage, SentenceCheck, Span
+
+LEXICAL_WEIGHT = 0.25
+MIN_WORDS = 4
+FRAME_WORDS = (
+    "allowed allow okay ok guidance guideline say says need want tell know happens happen "
+    "thing things way right wrong good bad better best something anything get make keep "
+    "go going really question would could might must shall please"
+)
+
+
+@dataclass(frozen=True, slots=True)
+class Candidate:
+    """One sentence of a retrieved passage and how relevant it is to the question."""
+
+    passage: Passage
+    span: Span
+    text: str
+    dense: float
+    lexical: float
+
+    @property
+    def relevance(self) -> float:
+        return self.dense + LEXICAL_WEIGHT * self.lexical
+
+
+class ExtractiveAnswerer:
+    name = "extractive"
+
+    def __init__(self, embedder: Embedder, settings: AnswerSettings):
+        self._embedder = embedder
+        self._settings = settings
+        self._frame = set(stems(FRAME_WORDS))
+
+    def answer(self, question: str, retrieval: Retrieval, topics: list[str]) -> Draft:
+        if retrieval.outside:
+            return Draft(abstention(topics, retrieval.outside), (), True)
+        candidates = self.candidates(retrieval)
+        best = max((c.relevance for c in candidates), default=0.0)
+        chosen = self._select(candidates, best)
+        specific, matched = self.specific_coverage(retrieval, chosen)
+        if not self.answerable(best, specific):
+            return Draft(abstention(topics), (), True, best, specific, matched)
+        return _compose(chosen, best, specific, matched)
+
+    def stream(self, question: str, retrieval: Retrieval, topics: list[str]) -> Iterator[Draft]:
+        yield self.answer(question, retrieval, topics)
+
+    def answerable(self, best: float, specific: float) -> bool:
+        if best >= self._settings.confident_relevance:
+            return True
+        return best >= self._settings.min_relevance and (
+            specific >= self._settings.specific_coverage
+        )
+
+    def candidates(self, retrieval: Retrieval) -> list[Candidate]:
+        """Every quotable sentence of the top retrieved passages, scored."""
+        found = [
+            (p, (s, e), p.chunk.text[s:e])
+            for i, p in enumerate(retrieval.passages)
+            if i < self._settings.passages or p.via is not None
+            for s, e in p.chunk.sentences
+            if len(quote_text(p.chunk.text[s:e]).split()) >= MIN_WORDS
+        ]
+        if not found:
+            return []
+        sentences = self._embedder.embed([f"{p.chunk.section}: {t}" for p, _, t in found])
+        queries = np.stack([retrieval.vector, retrieval.mended_vector])
+        dense = (sentences @ queries.T).max(axis=1)
+        lexical = retrieval.lexical
+        terms = {stem: lexical.idf(stem) for stem in set(stems(retrieval.query))}
+        return [
+            Candidate(p, span, text, float(d), _coverage(terms, text))
+            for (p, span, text), d in zip(found, dense, strict=True)
+        ]
+
+    def specific_coverage(
+        self, retrieval: Retrieval, chosen: list[Candidate]
+    ) -> tuple[float, tuple[str, ...]]:
+        """IDF share of the question's specific stems that the quotes contain, and those stems."""
+        lexical = retrieval.lexical
+        wanted = {
+            s
+            for s in set(stems(retrieval.query)) - self._frame
+            if lexical.share(s) < self._settings.common_share
+        }
+        quoted = {stem for c in chosen for stem in stems(c.text)}
+        through = {
+            s
+            for phrase, term in retrieval.mapped
+            if set(stems(term)) <= quoted
+            for s in stems(phrase)
+        }
+        matched = wanted & (quoted | through)
+        total = sum(lexical.idf(s) for s in wanted)
+        share = sum(lexical.idf(s) for s in matched) / total if total else 0.0
+        return share, tuple(sorted(matched))
+
+    def _select(self, candidates: list[Candidate], best: float) -> list[Candidate]:
+        """The best sentences above the floor, unlike each other. When they all come from
+        one document, the best sentence of another document that is relevant enough to
+        answer from (`min_relevance`) joins them: an agency's own rule never silences the
+        guidance, nor the guidance the agency's rule; each is quoted under its name."""
+        ranked = sorted(candidates, key=lambda c: -c.relevance)
+        floor = best * self._settings.sentence_floor
+        chosen: list[Candidate] = []
+        for candidate in (c for c in ranked if c.relevance >= floor):
+            if len(chosen) == self._settings.max_sentences:
+                break
+            if not any(self._similar(candidate, c) for c in chosen):
+                chosen.append(candidate)
+        documents = {c.passage.chunk.document_id for c in chosen}
+        other = next(
+            (
+                c
+                for c in ranked
+                if c.passage.chunk.document_id not in documents
+                and c.relevance >= self._settings.min_relevance
+            ),
+            None,
+        )
+        if len(documents) == 1 and other is not None:
+            chosen = [*chosen[: self._settings.max_sentences - 1], other]
+        return chosen
+
+    def _similar(self, a: Candidate, b: Candidate) -> bool:
+        va, vb = self._embedder.embed([a.text, b.text])
+        return float(va @ vb) >= self._settings.redundancy
+
+
+def _coverage(terms: dict[str, float], text: str) -> float:
+    total = sum(terms.values())
+    if not total:
+        return 0.0
+    present = set(stems(text))
+    return sum(w for stem, w in terms.items() if stem in present) / total
+
+
+def _compose(
+    chosen: list[Candidate], best: float, specific: float, matched: tuple[str, ...]
+) -> Draft:
+    numbers: dict[str, int] = {}
+    quotes: dict[str, list[Span]] = {}
+    parts, checks = [], []
+    several = len({c.passage.chunk.document_id for c in chosen}) > 1
+    previous = None
+    for candidate in chosen:
+        cid = candidate.passage.chunk.id
+        n = numbers.setdefault(cid, len(numbers) + 1)
+        quotes.setdefault(cid, []).append(candidate.span)
+        quote = f"“{quote_text(candidate.text)}”"
+        title = candidate.passage.chunk.document_title
+        said = f"{title}: " if several and title != previous else ""  # each voice named
+        previous = title
+        parts.append(f"{said}{quote} [{n}]")
+        checks.append(SentenceCheck(quote, (cid,), True, 1.0, ("verbatim quote",), True, (n,)))
+    by_id = {c.passage.chunk.id: c.passage for c in chosen}
+    citations = tuple(
+        Citation(n, by_id[cid], tuple(sorted(quotes[cid]))) for cid, n in numbers.items()
+    )
+    return Draft(" ".join(parts), citations, False, best, specific, matched, tuple(checks))
+
+
+def abstention(topics: list[str], outside: Sequence[str] = ()) -> str:
+    """The refusal: what the guidance does not mention, and what it does cover."""
+    missing = f" It says nothing about {' or '.join(outside)}." if outside else ""
+    covered = f" It covers: {'; '.join(topics)}." if topics else ""
+    return f"{ABSTAIN}{missing}{covered}"

@@ -1,0 +1,278 @@
+"""The grounding guard's checks as pure functions of text: word coverage, and the hard
+checks a claim must pass against the sentences it cites (see `assistant.guard.guard`
+for the whole rule)."""
+
+from __future__ import annotations
+
+import itertools
+import re
+from collections.abc import Sequence
+
+from swguide.text import NUMBER, TOKEN, stems
+
+NEGATIONS = frozenset(
+    [
+        "not",
+        "no",
+        "never",
+        "cannot",
+        "can't",
+        "won't",
+        "don't",
+        "doesn't",
+        "didn't",
+        "isn't",
+        "aren't",
+        "shouldn't",
+        "mustn't",
+        "without",
+        "nor",
+        "neither",
+        "none",
+        "nothing",
+        "refrain",
+        "refrains",
+        "refrained",
+        "refraining",
+        "avoid",
+        "avoids",
+        "avoided",
+        "avoiding",
+        "prohibited",
+        "forbidden",
+        "against",
+        "stop",
+        "stops",
+        "stopping",
+        "refuse",
+        "refuses",
+        "refusing",
+        "decline",
+        "declines",
+        "cease",
+    ]
+)
+DIRECTIVES = {
+    "obligation": frozenset(
+        [
+            "must",
+            "shall",
+            "required",
+            "require",
+            "requires",
+            "mandatory",
+            "imperative",
+            "essential",
+            "obligated",
+            "need",
+            "needs",
+        ]
+    ),
+    "advice": frozenset(
+        [
+            "should",
+            "ought",
+            "advised",
+            "advises",
+            "recommend",
+            "recommended",
+            "recommends",
+            "urges",
+            "urged",
+        ]
+    ),
+}
+DIRECTIVE_FROM = {"obligation": {"obligation"}, "advice": {"advice", "obligation"}}
+MODAL_VERBS = frozenset(["can", "may", "will"])
+# Skipped between a modal and its verb: "may also use" reads as "may use".
+ADVERBS = frozenset(["also", "still", "even", "then", "potentially", "sometimes", "often"])
+# "may be", "can have": too common to say anything about what is permitted.
+AUXILIARIES = frozenset(["be", "have", "do", "not"])
+DETERMINERS = frozenset(["the", "a", "an", "no", "any", "this", "that"])
+PERMISSION_WORDS = frozenset(
+    [
+        "allowed",
+        "permitted",
+        "permissible",
+        "acceptable",
+        "okay",
+        "ok",
+        "fine",
+        "appropriate",
+        "encouraged",
+    ]
+)
+STANCE = frozenset(
+    [
+        "optional",
+        "unimportant",
+        "unnecessary",
+        "irrelevant",
+        "insignificant",
+        "harmless",
+        "safe",
+        "always",
+        "only",
+        "every",
+        "all",
+        "alone",
+        "everyone",
+        "anyone",
+        "prevent",
+        "prevents",
+        "eliminate",
+        "eliminates",
+        "guarantee",
+        "guarantees",
+        "expose",
+        "exposes",
+        "cause",
+        "causes",
+        "reduce",
+        "reduces",
+        "increase",
+        "increases",
+        "improve",
+        "improves",
+        "worsen",
+        "worsens",
+    ]
+)
+NUMBER_WORDS = {
+    "one": "1", "two": "2", "three": "3", "four": "4", "five": "5", "six": "6",
+    "seven": "7", "eight": "8", "nine": "9", "ten": "10", "eleven": "11", "twelve": "12",
+    "twenty": "20", "thirty": "30", "forty": "40", "fifty": "50", "sixty": "60",
+    "ninety": "90", "hundred": "100", "once": "1", "twice": "2", "half": "0.5",
+    "dozen": "12", "daily": "daily", "weekly": "weekly", "monthly": "monthly",
+    "quarterly": "quarterly", "annually": "annually", "yearly": "annually",
+}  # fmt: skip
+VERDICT = re.compile(r"^(?:yes|no)\b[,.!;:]?", re.IGNORECASE)
+NEGATION_SCOPE = 5
+
+
+def coverage(claim: str, cited: str) -> float:
+    """The share of the claim's content words (stemmed) that the cited text holds."""
+    wanted = set(stems(claim))
+    if not wanted:
+        return 1.0
+    return len(wanted & set(stems(cited))) / len(wanted)
+
+
+def hard_checks(claim: str, cited: str, closest: list[str], question: str) -> list[str]:
+    """The hard checks a claim fails against its cited text and closest sentences."""
+    near = " ".join(closest)
+    reasons = []
+    if VERDICT.match(claim):
+        reasons.append("answers yes or no, which the passages do not")
+    numbers = _numbers_in(claim) - _numbers_in(cited)
+    if numbers:
+        reasons.append(f"number or frequency {listed(sorted(numbers))} not in the cited text")
+    names = [n for n in _names(claim) if not _mentions(f"{closest[0]} {question}", n)]
+    if names:
+        reasons.append(f"{listed(names)} not in the closest cited sentence")
+    reasons += _directives(claim, near)
+    missing = sorted(_stances(claim) - _stances(near))
+    if missing:
+        reasons.append(f"{listed(missing)} not in the cited sentences")
+    reasons += _negation(claim, closest)
+    return reasons
+
+
+def _negation(claim: str, closest: list[str]) -> list[str]:
+    """A negation must match one over the same words; none may negate what is claimed."""
+    claimed = _negated(claim)
+    cited = [scope for sentence in closest for scope in _negated(sentence)]
+    if claimed:
+        if not all(any(scope & other for other in cited) for scope in claimed):
+            return ["negation not in the cited text"]
+        return []
+    claimed_stems = set(stems(claim))
+    if any(len(claimed_stems & scope) >= 2 for scope in cited):
+        return ["the cited text negates this"]
+    return []
+
+
+def _negated(text: str) -> list[set[str]]:
+    """The stems each negation in `text` governs: the words after it, or, when none
+    follow ("… should be avoided"), the words before it."""
+    tokens = _words(text)
+    scopes = []
+    for i, token in enumerate(tokens):
+        if token in NEGATIONS:
+            after = set(stems(" ".join(tokens[i + 1 : i + 1 + NEGATION_SCOPE])))
+            scopes.append(after or set(stems(" ".join(tokens[:i]))))
+    return scopes
+
+
+def _mentions(text: str, name: str) -> bool:
+    return re.search(rf"\b{re.escape(name)}\b", text, re.IGNORECASE) is not None
+
+
+def _directives(claim: str, near: str) -> list[str]:
+    reasons = []
+    words, near_words = _modal_words(claim), _modal_words(near)
+    have = {kind for kind, cues in DIRECTIVES.items() if cues & set(near_words)}
+    for kind, cues in DIRECTIVES.items():
+        if cues & set(words) and not DIRECTIVE_FROM[kind] & have:
+            reasons.append(f"'{kind}' wording not in the cited sentences")
+    near_pairs = {f"{a} {b}" for a, b in itertools.pairwise(near_words)}
+    for a, b in itertools.pairwise(words):
+        if b in AUXILIARIES:
+            continue
+        if a in MODAL_VERBS and f"{a} {b}" not in near_pairs:
+            reasons.append(f"'{a} {b}' not in the cited sentences")
+        elif a in DIRECTIVES["obligation"] | DIRECTIVES["advice"] and (
+            f"may {b}" in near_pairs or f"can {b}" in near_pairs
+        ):
+            reasons.append(f"'{a} {b}' where the cited sentences only permit it")
+    granted = sorted((PERMISSION_WORDS & set(words)) - set(near_words))
+    if granted:
+        reasons.append(f"{listed(granted)} not in the cited sentences")
+    return reasons
+
+
+def _modal_words(text: str) -> list[str]:
+    """Words as modals read them: "could" as "can", "might" as "may" (hypotheticals),
+    adverbs between a modal and its verb left out, and "the need" not an obligation."""
+    out: list[str] = []
+    for word in _words(text):
+        word = {"could": "can", "might": "may"}.get(word, word)
+        if word in ADVERBS:
+            continue
+        if word in ("need", "needs") and out and out[-1] in DETERMINERS:
+            word = "the-need"
+        out.append(word)
+    return out
+
+
+def _stances(text: str) -> set[str]:
+    return set(stems(" ".join(w for w in _words(text) if w in STANCE)))
+
+
+def _words(text: str) -> list[str]:
+    return [w.lower().replace("’", "'") for w in TOKEN.findall(text)]
+
+
+def _numbers_in(text: str) -> set[str]:
+    found = set(NUMBER.findall(text))
+    return found | {NUMBER_WORDS[w] for w in _words(text) if w in NUMBER_WORDS}
+
+
+def _names(text: str) -> list[str]:
+    """Acronyms and capitalised words that do not open a sentence: names of bodies."""
+    names = []
+    tokens = TOKEN.findall(text)
+    for i, token in enumerate(tokens):
+        acronym = len(token) > 1 and token.isupper() and token.isalpha()
+        proper = i > 0 and token[0].isupper() and token.lower() not in {"i"}
+        if acronym or proper:
+            names.append(token)
+    return list(dict.fromkeys(names))
+
+
+def below(name: str, value: float, floor: float) -> list[str]:
+    return [f"{name} {value:.2f} below {floor:.2f}"] if value < floor else []
+
+
+def listed(items: Sequence[object]) -> str:
+    return ", ".join(f"'{i}'" if isinstance(i, str) else f"[{i}]" for i in items)

@@ -1,0 +1,201 @@
+"""The eval suite without a model: its data files, the ALCE metrics with a support
+checker we control, and the gate."""
+
+from __future__ import annotations
+
+import json
+from collections import Counter
+from collections.abc import Sequence
+from dataclasses import replace
+from pathlib import Path
+
+import pytest
+
+import corpus
+from evals import run as eval_run
+from evals.dataset import Question, load, problems
+from evals.metrics import DEFINITIONS, RATIOS, compute
+from evals.run import gate
+from evals.scoring import Scorer
+from evals.support import PAIRS, RESULT, load_pairs, version
+from swguide.settings import GuardSettings, load_settings
+from swguide.types import Answer, Chunk, Citation, Passage
+
+CORPUS_TEXT = (corpus.DIRECTORY / "tips-for-social-media-etiquette.md").read_text("utf-8")
+
+
+# -- the data files ---------------------------------------------------------------------
+
+
+def test_questions_are_well_formed_and_quote_the_corpus() -> None:
+    dataset = load()
+    assert problems(dataset, CORPUS_TEXT) == []
+    categories = Counter(q.category for q in dataset.questions)
+    assert len(dataset.questions) >= 40
+    assert categories["out-of-scope"] >= 10
+    assert set(categories) == {
+        "direct",
+        "paraphrase",
+        "typo",
+        "multi-passage",
+        "follow-up",
+        "out-of-scope",
+        "injection",
+    }
+
+
+def test_a_broken_question_file_is_reported() -> None:
+    dataset = load()
+    broken = replace(
+        dataset.questions[0], gold=("a span the corpus never says",), must_mention=(("x",),)
+    )
+    found = problems(replace(dataset, questions=(broken, *dataset.questions[1:])), CORPUS_TEXT)
+    assert any("gold span not in the corpus" in p for p in found)
+    assert any("2-5 facts" in p for p in found)
+
+
+def test_labelled_pairs_cover_every_kind_on_both_splits() -> None:
+    pairs = load_pairs()
+    assert len(pairs) >= 150
+    assert len({p.id for p in pairs}) == len(pairs)
+    kinds = {p.kind for p in pairs}
+    assert {
+        "extractive",
+        "llamacpp",
+        "paraphrase",
+        "negation",
+        "modal",
+        "number",
+        "swap",
+        "clause",
+        "citation",
+    } <= kinds
+    for kind in kinds:
+        assert {p.split for p in pairs if p.kind == kind} == {"tune", "held"}
+    assert 0.3 < sum(p.label for p in pairs) / len(pairs) < 0.7
+    assert all(e in CORPUS_TEXT for p in pairs for e in p.evidence)
+
+
+def test_guard_defaults_are_the_calibrated_thresholds_for_this_model_and_chunking() -> None:
+    recorded = json.loads(RESULT.read_text(encoding="utf-8"))
+    settings = load_settings(data_dir=Path("unused"))
+    assert recorded["version"] == version(settings, PAIRS), (
+        "the embedding model, chunking or pairs changed: run `make calibrate` and update "
+        "GuardSettings"
+    )
+    assert (GuardSettings().min_similarity, GuardSettings().min_coverage) == (
+        recorded["min_similarity"],
+        recorded["min_coverage"],
+    )
+    assert recorded["held"]["pairs"] >= 75
+    assert recorded["held"]["balanced_accuracy"] >= 0.85
+    assert recorded["held"]["kappa"] >= 0.7
+
+
+def _passage(n: int, text: str) -> Passage:
+    chunk = Chunk(f"c{n}", "doc", "Doc", text, ("Doc",), n, 0, len(text), ())
+    return Passage(chunk, 1.0)
+
+
+class WordChecker:
+    """Passages support a statement when, together, they hold each of its key words."""
+
+    def supports(self, sentence: str, passages: Sequence[Passage], question: str) -> bool:
+        held = " ".join(p.chunk.text for p in passages).split()
+        keys = KEYS & set(sentence.lower().strip(".").split())
+        return bool(passages) and all(k in held for k in keys)
+
+
+def WordScorer() -> Scorer:  # noqa: N802 - reads as the scorer it builds
+    return Scorer(WordChecker())
+
+
+KEYS = {"written", "policy", "initial", "interview", "billing", "codes"}
+QUESTION = Question(
+    "q",
+    "direct",
+    "?",
+    "answer",
+    gold=("x",),
+    must_mention=(("policy",),),
+    must_not=("you can accept",),
+)
+
+
+def _answer(text: str, passages: list[Passage], cited: list[int]) -> Answer:
+    citations = tuple(Citation(n, passages[n - 1]) for n in cited)
+    return Answer("?", text, False, citations, tuple(passages), "test")
+
+
+def test_citation_recall_and_precision_as_alce_defines_them() -> None:
+    p = [
+        _passage(1, "written policy"),
+        _passage(2, "initial interview"),
+        _passage(3, "unrelated words"),
+    ]
+    answer = _answer(
+        "Discuss the written policy. [1][3] Discuss the policy at the initial interview. [1][2] "
+        "Discuss billing codes. [2]",
+        p,
+        [1, 2, 3],
+    )
+    scored = WordScorer().score(QUESTION, answer, ("c1",))
+    first, second, third = scored.statements
+    # [3] is removable: it does not support the first statement, and [1] alone does.
+    assert (first.supported, first.citations, first.precise) == (True, 2, 1)
+    # Both are needed: neither is removable.
+    assert (second.supported, second.citations, second.precise) == (True, 2, 2)
+    # Unsupported by its citation and by everything retrieved: none of its citations count.
+    assert (third.supported, third.precise, third.grounded) == (False, 0, False)
+    metrics = compute([scored])
+    assert metrics["citation_recall"].value == pytest.approx(2 / 3)
+    assert metrics["citation_precision"].value == pytest.approx(3 / 5)
+    assert metrics["unsupported_rate"].value == pytest.approx(1 / 3)
+    assert metrics["citation_validity"].value == 1.0
+    assert metrics["must_mention_recall"].value == 1.0
+
+
+def test_miscitation_invalid_markers_and_must_not() -> None:
+    p = [_passage(1, "written policy"), _passage(2, "initial interview")]
+    answer = _answer("Yes, you can accept: discuss the initial interview. [1] See [7].", p, [1])
+    scored = WordScorer().score(QUESTION, answer, ())
+    assert scored.markers == 2 and scored.resolved == 1
+    assert scored.violations == ("you can accept",)
+    metrics = compute([scored])
+    assert metrics["citation_validity"].value == 0.5
+    assert metrics["miscitation_rate"].value > 0  # [2] supports it, [1] is cited
+    assert metrics["must_not_violations"].value == 1
+
+
+def test_every_metric_is_defined_and_has_a_confidence_interval() -> None:
+    assert set(DEFINITIONS) == set(RATIOS)
+    p = [_passage(1, "written policy")]
+    scored = [
+        WordScorer().score(QUESTION, _answer(f"The written policy {i}. [1]", p, [1]), ("c1",))
+        for i in range(5)
+    ]
+    metrics = compute(scored)
+    value = metrics["citation_recall"]
+    assert value.low <= value.value <= value.high
+
+
+def test_the_gate_applies_thresholds_and_the_recorded_baseline(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    p = [_passage(1, "written policy")]
+    good = compute(
+        [WordScorer().score(QUESTION, _answer("The written policy. [1]", p, [1]), ("c1",))]
+    )
+    monkeypatch.setattr(eval_run, "BASELINES", tmp_path)
+    checks = {c.metric: c for c in gate(good, "extractive")}
+    assert checks["citation_recall"].passed and checks["citation_validity"].passed
+    recorded = {"metrics": {"citation_recall": {"value": 1.0}, "over_refusal": {"value": 0.0}}}
+    (tmp_path / "extractive.json").write_text(json.dumps(recorded))
+    worse = dict(
+        good,
+        citation_recall=replace(good["citation_recall"], value=0.95),
+        over_refusal=replace(good["over_refusal"], value=0.04),
+    )
+    failed = {c.metric for c in gate(worse, "extractive") if not c.passed and "vs" in c.metric}
+    # Both are inside their thresholds, but each is worse than recorded by more than 0.03.
+    assert failed == {"citation_recall (vs recorded 1.000)", "over_refusal (vs recorded 0.000)"}

@@ -1,0 +1,94 @@
+"""The extractive answerer's contract, with a deterministic fake embedder."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from conftest import FakeEmbedder
+
+from assistant.answer.extractive import ExtractiveAnswerer, abstention
+from assistant.retrieval.hybrid import Retrieval
+from assistant.retrieval.lexical import LexicalIndex
+from swguide.settings import AnswerSettings
+from swguide.text import sentence_spans
+from swguide.types import Chunk, Passage
+
+TEXTS = {
+    "policy": "Share a social media policy with clients at intake.[3] Update the policy "
+    "when platforms change.",
+    "boundary": "Avoid friend requests from clients on social media. Keep personal accounts "
+    "private and separate.",
+    "support": "Use supervision for hard cases. Peer consultation also helps.",
+    "copy": "Share a social media policy with clients at intake.",
+}
+
+
+def passage(key: str, rank: int) -> Passage:
+    text = TEXTS[key]
+    chunk = Chunk(
+        key,
+        "doc",
+        "Doc",
+        text,
+        ("Doc", key.title()),
+        rank,
+        0,
+        len(text),
+        tuple(sentence_spans(text)),
+    )
+    return Passage(chunk, 1.0 / (rank + 1))
+
+
+@pytest.fixture
+def answerer() -> ExtractiveAnswerer:
+    settings = AnswerSettings(min_relevance=0.3, confident_relevance=0.6, max_sentences=3)
+    return ExtractiveAnswerer(FakeEmbedder(), settings)
+
+
+def retrieval(question: str, keys: list[str]) -> Retrieval:
+    vector = FakeEmbedder().embed([question])[0]
+    passages = tuple(passage(k, i) for i, k in enumerate(keys))
+    return Retrieval(passages, question, vector, vector, LexicalIndex(list(TEXTS.values())))
+
+
+def test_quotes_are_verbatim_and_numbered_in_order_of_first_use(
+    answerer: ExtractiveAnswerer,
+) -> None:
+    question = "Should I share a social media policy with clients or accept friend requests?"
+    draft = answerer.answer(question, retrieval(question, ["boundary", "policy"]), ["Topics"])
+    assert not draft.abstained
+    markers = [int(n) for n in re.findall(r"\[(\d+)\]", draft.text)]
+    assert markers and markers[0] == 1
+    assert sorted(set(markers)) == list(range(1, len(draft.citations) + 1))
+    first_use = list(dict.fromkeys(markers))
+    assert first_use == sorted(first_use)
+    for citation in draft.citations:
+        for start, end in citation.quotes:
+            quoted = citation.passage.chunk.text[start:end].replace("[3]", "")
+            assert f"“{quoted}” [{citation.n}]" in draft.text
+    quotes = re.findall(r"“([^”]*)”", draft.text)
+    assert quotes and not any("[" in q for q in quotes)  # the passage's own [3] is not quoted
+
+
+def test_redundant_sentences_are_quoted_once(answerer: ExtractiveAnswerer) -> None:
+    question = "share a social media policy with clients at intake"
+    draft = answerer.answer(question, retrieval(question, ["policy", "copy"]), [])
+    assert draft.text.count("Share a social media policy with clients at intake.") == 1
+
+
+def test_abstains_without_citations_when_nothing_is_relevant(
+    answerer: ExtractiveAnswerer,
+) -> None:
+    question = "What is the capital of France?"
+    draft = answerer.answer(question, retrieval(question, ["policy", "support"]), ["A", "B"])
+    assert draft.abstained and draft.citations == ()
+    assert draft.text == abstention(["A", "B"])
+    assert draft.text.startswith("The guidance here does not address")
+
+
+def test_middle_band_needs_question_specific_words(answerer: ExtractiveAnswerer) -> None:
+    assert answerer.answerable(0.7, 0.0)
+    assert answerer.answerable(0.4, 0.5)
+    assert not answerer.answerable(0.4, 0.05)
+    assert not answerer.answerable(0.2, 1.0)
