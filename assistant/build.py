@@ -63,7 +63,7 @@ def build_assistant(
     choice = choice or choose(settings.llm, llm)
     answerer: Answerer = extractive
     if choice.generator is not None:
-        guard = GroundingGuard(embedder, settings.guard)
+        guard = build_guard(settings, embedder)
         answerer = GenerativeAnswerer(
             choice.generator, guard=guard, extractive=extractive, settings=settings
         )
@@ -76,3 +76,12 @@ def build_assistant(
         backend_reason=choice.reason,
         settings_hash=settings.fingerprint(),
     )
+
+
+def build_guard(settings: Settings, embedder: Embedder) -> GroundingGuard:
+    """The grounding guard `guard.checker` names: the learned verifier (its files checked
+    against their SHA-256) or the heuristic checks."""
+    from assistant.guard.verifier import load_verifier
+
+    verifier = load_verifier() if settings.guard.checker == "learned" else None
+    return GroundingGuard(embedder, settings.guard, verifier)

@@ -1,1 +1,2 @@
-"""Fixed questions and the scores computed from them (calibration here; the full suite later)."""
+"""The eval suite: fixed questions, their scores and the gate (`swguide eval`), and the
+calibrations of abstention and of the support checker."""

@@ -23,7 +23,7 @@ QUESTIONS = Path(__file__).with_name("scope.toml")
 
 
 @dataclass(frozen=True, slots=True)
-class Measured:
+class ScopeMeasure:
     text: str
     in_scope: bool
     relevance: float
@@ -41,7 +41,7 @@ class Outcome:
     margin: float
     low_margin: float
 
-    def answers(self, m: Measured) -> bool:
+    def answers(self, m: ScopeMeasure) -> bool:
         return m.relevance >= self.high or (m.relevance >= self.low and m.specific >= self.coverage)
 
 
@@ -79,7 +79,7 @@ def retrieval_scores(assistant: object, gold: dict[str, list[str]]) -> dict[str,
     return totals
 
 
-def measure(assistant: object, questions: list[tuple[str, bool]]) -> list[Measured]:
+def measure(assistant: object, questions: list[tuple[str, bool]]) -> list[ScopeMeasure]:
     from assistant.service import Assistant
 
     assert isinstance(assistant, Assistant)
@@ -87,11 +87,11 @@ def measure(assistant: object, questions: list[tuple[str, bool]]) -> list[Measur
     for text, in_scope in questions:
         retrieval = assistant.retriever.retrieve(text)
         draft = assistant.extractive.answer(text, retrieval, assistant.topics)
-        out.append(Measured(text, in_scope, draft.relevance, draft.specific, draft.matched))
+        out.append(ScopeMeasure(text, in_scope, draft.relevance, draft.specific, draft.matched))
     return out
 
 
-def evaluate(measured: list[Measured], low: float, high: float, coverage: float) -> Outcome:
+def evaluate(measured: list[ScopeMeasure], low: float, high: float, coverage: float) -> Outcome:
     probe = Outcome(low, high, coverage, 0, 0, 0.0, 0.0)
     wrong = sum(1 for m in measured if not m.in_scope and probe.answers(m))
     refused = sum(1 for m in measured if m.in_scope and not probe.answers(m))
@@ -102,7 +102,7 @@ def evaluate(measured: list[Measured], low: float, high: float, coverage: float)
     return Outcome(low, high, coverage, wrong, refused, margin, low_margin)
 
 
-def choose(measured: list[Measured], coverage: float) -> Outcome:
+def choose(measured: list[ScopeMeasure], coverage: float) -> Outcome:
     """The threshold pair with no wrong answers, fewest refusals, then widest margins."""
     values = sorted({round(m.relevance, 4) for m in measured})
     cuts = [(a + b) / 2 for a, b in itertools.pairwise(values)]

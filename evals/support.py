@@ -52,7 +52,7 @@ class Pair:
 
 
 @dataclass(frozen=True, slots=True)
-class Measured:
+class PairMeasure:
     pair: Pair
     measure: Measure
 
@@ -75,7 +75,7 @@ def version(settings: Settings, path: Path = PAIRS) -> dict[str, str]:
     }
 
 
-def measure(settings: Settings, pairs: list[Pair]) -> list[Measured]:
+def measure(settings: Settings, pairs: list[Pair]) -> list[PairMeasure]:
     from assistant.guard.guard import GroundingGuard
     from evals.bundled import bundled_index
 
@@ -87,11 +87,13 @@ def measure(settings: Settings, pairs: list[Pair]) -> list[Measured]:
             if not passages:
                 raise ValueError(f"{pair.id}: no indexed passage holds its evidence")
             m = guard.measure(pair.sentence, passages, pair.question)
-            out.append(Measured(pair, m))
+            out.append(PairMeasure(pair, m))
     return out
 
 
-def scores(measured: list[Measured], min_similarity: float, min_coverage: float) -> dict[str, Any]:
+def scores(
+    measured: list[PairMeasure], min_similarity: float, min_coverage: float
+) -> dict[str, Any]:
     from sklearn.metrics import balanced_accuracy_score, cohen_kappa_score, confusion_matrix
 
     truth = [m.pair.label for m in measured]
@@ -112,7 +114,7 @@ def scores(measured: list[Measured], min_similarity: float, min_coverage: float)
     }
 
 
-def choose(tune: list[Measured]) -> tuple[float, float]:
+def choose(tune: list[PairMeasure]) -> tuple[float, float]:
     """The best balanced accuracy on tune; then fewest false passes; then the stricter."""
     best: tuple[float, int, float, float] | None = None
     for s in SIMILARITIES:
@@ -144,7 +146,7 @@ def calibrate(settings: Settings) -> dict[str, Any]:
     }
 
 
-def _accuracy(measured: list[Measured], sim: float, cov: float) -> float:
+def _accuracy(measured: list[PairMeasure], sim: float, cov: float) -> float:
     right = sum(m.supported(sim, cov) == m.pair.label for m in measured)
     return round(right / len(measured), 3)
 

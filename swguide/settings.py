@@ -11,7 +11,7 @@ import hashlib
 import os
 from contextvars import ContextVar
 from pathlib import Path
-from typing import Any
+from typing import Any, Literal
 
 import platformdirs
 from pydantic import (
@@ -165,6 +165,13 @@ class LLMSettings(_Section):
 
 
 class GuardSettings(_Section):
+    checker: Literal["learned", "heuristic"] = Field(
+        "heuristic",
+        description=(
+            "What decides support: the learned verifier (a cross-encoder, "
+            "assistant/guard/model) or the heuristic checks (similarity and word coverage)."
+        ),
+    )
     # Calibrated by `python -m evals.support` (evals/calibration/guard.json).
     min_similarity: float = Field(
         0.65,

@@ -30,6 +30,7 @@ def report(settings: Settings) -> tuple[list[str], bool]:
         f"ollama: {probed.detail}",
         _gguf(settings.llm.gguf),
         _screening(settings) if index_ok else "screening: no index yet",
+        _guard(settings),
         f"auto would choose: {choice.name} ({choice.reason})",
     ]
     return lines, index_ok and model_ok
@@ -73,6 +74,26 @@ def _screening(settings: Settings) -> str:
         for doc, hits in sorted(flagged.items())
     ]
     return "screening: " + "; ".join(parts)
+
+
+def _guard(settings: Settings) -> str:
+    """Which checker decides support, and whether it can load."""
+    from assistant.guard.verifier import load_verifier, shipped_record
+
+    if settings.guard.checker == "heuristic":
+        return (
+            f"guard: heuristic checks (similarity >= {settings.guard.min_similarity}, word "
+            f"coverage >= {settings.guard.min_coverage}); guard.checker = learned for the verifier"
+        )
+    try:
+        verifier = load_verifier()
+    except SwguideError as error:
+        return f"guard: {error}"
+    held = shipped_record()["held"]
+    return (
+        f"guard: learned verifier, SHA-256 checked, threshold {verifier.threshold} "
+        f"(held HaluEval balanced accuracy {held['halueval']:.3f})"
+    )
 
 
 def _sources(settings: Settings, records: dict[str, DocumentRecord]) -> str:

@@ -10,6 +10,7 @@ from typing import TYPE_CHECKING
 
 import click
 
+from assistant.cli.verify import verify
 from swguide.console import LLM_HELP, say
 from swguide.errors import InputError
 from swguide.text import json_line, one_line, preview
@@ -267,4 +268,4 @@ def check(obj: Context) -> None:
         sys.exit(1)
 
 
-COMMANDS = (ask, ingest, chat, corpus_group, check)
+COMMANDS = (ask, ingest, chat, corpus_group, check, verify)

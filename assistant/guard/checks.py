@@ -146,6 +146,7 @@ NUMBER_WORDS = {
     "dozen": "12", "daily": "daily", "weekly": "weekly", "monthly": "monthly",
     "quarterly": "quarterly", "annually": "annually", "yearly": "annually",
 }  # fmt: skip
+HAVE_TO = re.compile(r"\b(?:have|has|had|got)\s+to\b", re.IGNORECASE)
 VERDICT = re.compile(r"^(?:yes|no)\b[,.!;:]?", re.IGNORECASE)
 NEGATION_SCOPE = 5
 
@@ -175,6 +176,24 @@ def hard_checks(claim: str, cited: str, closest: list[str], question: str) -> li
     if missing:
         reasons.append(f"{listed(missing)} not in the cited sentences")
     reasons += _negation(claim, closest)
+    return reasons
+
+
+def precise_checks(claim: str, passage: str) -> list[str]:
+    """The hard checks kept beside the learned verifier, against the passage that
+    supports the claim best: a bare verdict, a number or frequency the passage does not
+    hold, and an obligation ("must", "have to") where the passage has none."""
+    reasons = []
+    if VERDICT.match(claim):
+        reasons.append("answers yes or no, which the passages do not")
+    numbers = _numbers_in(claim) - _numbers_in(passage)
+    if numbers:
+        reasons.append(f"number or frequency {listed(sorted(numbers))} not in the cited text")
+    obligation = DIRECTIVES["obligation"] - {"need", "needs", "essential"}
+    if obligation & set(_modal_words(claim)) and not DIRECTIVES["obligation"] & set(
+        _modal_words(passage)
+    ):
+        reasons.append("'obligation' wording not in the cited passage")
     return reasons
 
 
@@ -233,9 +252,10 @@ def _directives(claim: str, near: str) -> list[str]:
 
 def _modal_words(text: str) -> list[str]:
     """Words as modals read them: "could" as "can", "might" as "may" (hypotheticals),
-    adverbs between a modal and its verb left out, and "the need" not an obligation."""
+    "have to" as "must", adverbs between a modal and its verb left out, and "the need"
+    not an obligation."""
     out: list[str] = []
-    for word in _words(text):
+    for word in _words(HAVE_TO.sub("must", text)):
         word = {"could": "can", "might": "may"}.get(word, word)
         if word in ADVERBS:
             continue

@@ -25,10 +25,11 @@ from __future__ import annotations
 import itertools
 from collections.abc import Sequence
 from dataclasses import dataclass
+from typing import Protocol
 
 import numpy as np
 
-from assistant.guard.checks import below, coverage, hard_checks, listed
+from assistant.guard.checks import below, coverage, hard_checks, listed, precise_checks
 from assistant.guard.claims import Claim
 from swguide.protocols import Embedder
 from swguide.settings import GuardSettings
@@ -46,6 +47,7 @@ class Measure:
     similarity: float
     coverage: float
     hard: tuple[str, ...]
+    best: int = 0  # the cited passage holding the closest sentence
 
     @property
     def score(self) -> float:
@@ -57,10 +59,39 @@ class Measure:
         )
 
 
+@dataclass(frozen=True, slots=True)
+class Judgement:
+    """A sentence against the passages it cites: the verdict, its score, why not, and
+    which passage supports it best (an index into the cited passages)."""
+
+    supported: bool
+    score: float
+    reasons: tuple[str, ...]
+    best: int
+
+
+class Verifier(Protocol):
+    threshold: float
+
+    def probabilities(self, triples: Sequence[tuple[str, str, str]]) -> np.ndarray: ...
+
+
 class GroundingGuard:
-    def __init__(self, embedder: Embedder, settings: GuardSettings):
+    """Decides, sentence by sentence, what may be shown. With a learned `verifier` the
+    sentence must be supported by one of the passages it cites (P(supported) at or above
+    the verifier's threshold) and pass the precise checks against that passage; without
+    one, the heuristic rule above decides."""
+
+    def __init__(
+        self, embedder: Embedder, settings: GuardSettings, verifier: Verifier | None = None
+    ) -> None:
         self._embedder = embedder
         self._settings = settings
+        self._verifier = verifier
+
+    @property
+    def checker(self) -> str:
+        return "heuristic" if self._verifier is None else "learned"
 
     def check(self, claim: Claim, passages: Sequence[Passage], question: str) -> SentenceCheck:
         """The verdict on one claim; `passages` are numbered from 1 as the model saw them."""
@@ -73,13 +104,45 @@ class GroundingGuard:
             return SentenceCheck(claim.text, ids, False, 0.0, ("no valid citation", *removed))
         if claim.repeat:
             return SentenceCheck(claim.text, ids, False, 0.0, (REPEAT,))
-        measure = self.measure(claim.text, cited, question)
+        judged = self.judge(claim.text, cited, question)
+        return SentenceCheck(
+            claim.text, ids, judged.supported, judged.score, (*judged.reasons, *removed)
+        )
+
+    def judge(self, text: str, cited: Sequence[Passage], question: str) -> Judgement:
+        """The verdict on `text` against the passages it cites (at least one)."""
+        return self.judge_many([(text, cited, question)])[0]
+
+    def judge_many(self, items: Sequence[tuple[str, Sequence[Passage], str]]) -> list[Judgement]:
+        """Verdicts for many sentences; the learned verifier reads all pairs in batches."""
+        if self._verifier is None:
+            return [self._heuristic(text, cited, question) for text, cited, question in items]
+        triples = [
+            (text, strip_footnotes(p.chunk.text), question)
+            for text, cited, question in items
+            for p in cited
+        ]
+        probs = self._verifier.probabilities(triples)
+        out, at = [], 0
+        for text, cited, _ in items:
+            mine = probs[at : at + len(cited)]
+            at += len(cited)
+            best = int(np.argmax(mine))
+            failures = [
+                *precise_checks(text, strip_footnotes(cited[best].chunk.text)),
+                *below("support", float(mine[best]), self._verifier.threshold),
+            ]
+            out.append(Judgement(not failures, float(mine[best]), tuple(failures), best))
+        return out
+
+    def _heuristic(self, text: str, cited: Sequence[Passage], question: str) -> Judgement:
+        measure = self.measure(text, cited, question)
         failures = [
             *measure.hard,
             *below("similarity", measure.similarity, self._settings.min_similarity),
             *below("word coverage", measure.coverage, self._settings.min_coverage),
         ]
-        return SentenceCheck(claim.text, ids, not failures, measure.score, (*failures, *removed))
+        return Judgement(not failures, measure.score, tuple(failures), measure.best)
 
     def supports(self, sentence: str, passages: Sequence[Passage], question: str) -> bool:
         """Whether the passages, together, support the sentence (`SupportChecker`)."""
@@ -88,7 +151,7 @@ class GroundingGuard:
 
     def measure(self, text: str, cited: Sequence[Passage], question: str) -> Measure:
         """What the verdict rests on, before the two thresholds are applied."""
-        evidence, vectors = self._evidence(list(cited))
+        evidence, vectors, owners = self._evidence(list(cited))
         similarity = vectors @ self._embedder.embed([text])[0]
         closest = [evidence[i] for i in np.argsort(-similarity)[:2]]
         cited_text = strip_footnotes(" ".join(p.chunk.text for p in cited))
@@ -96,26 +159,32 @@ class GroundingGuard:
             float(similarity.max()),
             coverage(text, cited_text),
             tuple(hard_checks(text, cited_text, closest, question)),
+            owners[int(np.argmax(similarity))],
         )
 
     def prepare(self, passages: Sequence[Passage]) -> None:
         """Embed the passages' sentences now (the cache keeps them), e.g. while a model
         is still writing, so that checking its sentences later costs little."""
+        if self._verifier is not None:
+            return  # the verifier reads each (sentence, passage) pair whole
         self._embedder.embed([t for p in passages for t in p.chunk.sentence_texts()])
 
-    def _evidence(self, cited: list[Passage]) -> tuple[list[str], np.ndarray]:
-        """Each cited sentence, and each pair of adjacent ones (their mean vector)."""
+    def _evidence(self, cited: list[Passage]) -> tuple[list[str], np.ndarray, list[int]]:
+        """Each cited sentence, and each pair of adjacent ones (their mean vector), with
+        the index of the passage each comes from."""
         texts: list[str] = []
         rows: list[np.ndarray] = []
-        for passage in cited:
+        owners: list[int] = []
+        for index, passage in enumerate(cited):
             sentences = passage.chunk.sentence_texts()
             vectors = self._embedder.embed(sentences)
             texts += sentences
             rows.append(vectors)
+            owners += [index] * (2 * len(sentences) - 1 if sentences else 0)
             for (a, b), (va, vb) in zip(
                 itertools.pairwise(sentences), itertools.pairwise(vectors), strict=True
             ):
                 texts.append(f"{a} {b}")
                 pair = va + vb
                 rows.append((pair / np.linalg.norm(pair))[None, :])
-        return texts, np.concatenate(rows)
+        return texts, np.concatenate(rows), owners
