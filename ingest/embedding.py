@@ -215,13 +215,17 @@ class OnnxEmbedder:
         return out
 
     def _run(self, texts: list[str]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(texts)
-        feed = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-        }
+        feed = onnx_feed(self._tokenizer.encode_batch(texts))
         return np.asarray(self._session.run(None, feed)[0], dtype=np.float32)
+
+
+def onnx_feed(encodings: Sequence[Any]) -> dict[str, np.ndarray]:
+    """A BERT model's inputs from padded `tokenizers` encodings."""
+    return {
+        "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
+        "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
+        "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
+    }
 
 
 class CachedEmbedder:

@@ -162,12 +162,7 @@ def coverage(claim: str, cited: str) -> float:
 def hard_checks(claim: str, cited: str, closest: list[str], question: str) -> list[str]:
     """The hard checks a claim fails against its cited text and closest sentences."""
     near = " ".join(closest)
-    reasons = []
-    if VERDICT.match(claim):
-        reasons.append("answers yes or no, which the passages do not")
-    numbers = _numbers_in(claim) - _numbers_in(cited)
-    if numbers:
-        reasons.append(f"number or frequency {listed(sorted(numbers))} not in the cited text")
+    reasons = _verdict_and_numbers(claim, cited)
     names = [n for n in _names(claim) if not _mentions(f"{closest[0]} {question}", n)]
     if names:
         reasons.append(f"{listed(names)} not in the closest cited sentence")
@@ -183,17 +178,23 @@ def precise_checks(claim: str, passage: str) -> list[str]:
     """The hard checks kept beside the learned verifier, against the passage that
     supports the claim best: a bare verdict, a number or frequency the passage does not
     hold, and an obligation ("must", "have to") where the passage has none."""
-    reasons = []
-    if VERDICT.match(claim):
-        reasons.append("answers yes or no, which the passages do not")
-    numbers = _numbers_in(claim) - _numbers_in(passage)
-    if numbers:
-        reasons.append(f"number or frequency {listed(sorted(numbers))} not in the cited text")
+    reasons = _verdict_and_numbers(claim, passage)
     obligation = DIRECTIVES["obligation"] - {"need", "needs", "essential"}
     if obligation & set(_modal_words(claim)) and not DIRECTIVES["obligation"] & set(
         _modal_words(passage)
     ):
         reasons.append("'obligation' wording not in the cited passage")
+    return reasons
+
+
+def _verdict_and_numbers(claim: str, cited: str) -> list[str]:
+    """A bare yes or no, and numbers or frequencies the cited text does not hold."""
+    reasons = []
+    if VERDICT.match(claim):
+        reasons.append("answers yes or no, which the passages do not")
+    numbers = _numbers_in(claim) - _numbers_in(cited)
+    if numbers:
+        reasons.append(f"number or frequency {listed(sorted(numbers))} not in the cited text")
     return reasons
 
 

@@ -10,7 +10,6 @@ the record on every load. Pairs are scored in batches of similar length.
 
 from __future__ import annotations
 
-import hashlib
 import json
 from collections.abc import Sequence
 from pathlib import Path
@@ -18,6 +17,7 @@ from typing import Any
 
 import numpy as np
 
+from ingest.embedding import file_sha256, onnx_feed
 from swguide.errors import ModelError
 
 FOLDER = Path(__file__).with_name("model")
@@ -61,14 +61,11 @@ class OnnxVerifier:
         return out
 
     def _run(self, triples: list[tuple[str, str, str]]) -> np.ndarray:
-        encodings = self._tokenizer.encode_batch(
-            [(claim_text(claim, question), passage) for claim, passage, question in triples]
+        feed = onnx_feed(
+            self._tokenizer.encode_batch(
+                [(claim_text(claim, question), passage) for claim, passage, question in triples]
+            )
         )
-        feed = {
-            "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-            "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-            "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-        }
         logits = np.asarray(self._session.run(None, feed)[0], dtype=np.float32).reshape(-1)
         return 1.0 / (1.0 + np.exp(-logits))
 
@@ -77,9 +74,7 @@ def load_verifier(folder: Path = FOLDER) -> OnnxVerifier:
     """The shipped verifier, after checking its files against its record."""
     record = shipped_record(folder)
     for name, key in (("verifier.onnx", "onnx_sha256"), ("tokenizer.json", "tokenizer_sha256")):
-        with (folder / name).open("rb") as handle:
-            actual = hashlib.file_digest(handle, "sha256").hexdigest()
-        if actual != record[key]:
+        if file_sha256(folder / name) != record[key]:
             raise ModelError(
                 f"{folder / name} does not match its SHA-256 in {RECORD}: reinstall swguide "
                 "or run `make train-verifier`."
