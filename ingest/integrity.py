@@ -113,7 +113,8 @@ def _probe(path: Path) -> dict[str, int]:
     if done.returncode != 0:
         lines = done.stderr.decode("utf-8", "replace").strip().splitlines() or ["no message"]
         raise IndexDamagedError(
-            f"The index in {path} cannot be read ({lines[-1][:300]}): {REBUILD}."
+            f"The index in {path} is damaged (Chroma's reader failed reading its vectors: "
+            f"{lines[-1][:300]}): {REBUILD}."
         )
     counts: dict[str, int] = json.loads(done.stdout)
     return counts

@@ -70,7 +70,8 @@ def test_a_damaged_vector_file_is_one_line_not_a_segfault(
     message = one_line(asked)
     assert "is damaged" in message and "swguide ingest --rebuild" in message
     again = run_cli(["ingest", str(folder)], settings)
-    assert again.returncode == 2 and one_line(again) == message  # not "unchanged"
+    # not "unchanged"; Chroma's reader may crash or raise on the same damage, both are damage
+    assert again.returncode == 2 and "is damaged" in one_line(again)
     checked = run_cli(["check"], settings)
     assert checked.returncode == 1 and b"is damaged" in checked.stdout
 

@@ -3,6 +3,7 @@ and a folder without its database, or with one that is not SQLite, is damage."""
 
 from __future__ import annotations
 
+import subprocess
 from pathlib import Path
 
 import pytest
@@ -38,3 +39,21 @@ def test_a_store_folder_without_its_database_is_damage(tmp_path: Path) -> None:
     with pytest.raises(IndexDamagedError, match="not an SQLite database"):
         (tmp_path / "chroma" / integrity.SQLITE).write_bytes(b"garbage here")
         integrity.verify(tmp_path / "chroma")
+
+
+@pytest.mark.parametrize(
+    ("returncode", "stderr", "cause"),
+    [(-11, b"", "crashed with SIGSEGV"), (3, b"noise\nInternalError: bad header", "bad header")],
+)
+def test_a_reader_that_crashes_or_raises_names_the_same_damage(
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    returncode: int,
+    stderr: bytes,
+    cause: str,
+) -> None:
+    done = subprocess.CompletedProcess([], returncode, stdout=b"", stderr=stderr)
+    monkeypatch.setattr(integrity.subprocess, "run", lambda *a, **k: done)
+    with pytest.raises(IndexDamagedError, match="is damaged") as raised:
+        integrity._probe(tmp_path)
+    assert cause in str(raised.value) and "swguide ingest --rebuild" in str(raised.value)
