@@ -9,7 +9,8 @@ BIN := $(VENV)/bin
 PIP := $(BIN)/pip install --quiet --disable-pip-version-check
 GGUF := $(VENV)/gemma-3-270m-q4_k_m.gguf
 REPORTS := build/eval
-SENTINELS := no-citations cite-everything wrong-citation-numbers always-abstain invented-sentence
+SENTINELS := no-citations cite-everything wrong-citation-numbers always-abstain invented-sentence \
+             dangling-quotes buried-answer
 
 .PHONY: run test install dev browser llamacpp wheel-check lint unit eval sentinels bench bench-eval bench-chat \
 	calibrate train-verifier clean

@@ -23,7 +23,7 @@ from swguide.errors import InputError
     "--baseline",
     help="Score a deliberately bad sentinel answerer instead (the gate must fail it): "
     "no-citations, cite-everything, wrong-citation-numbers, always-abstain, "
-    "invented-sentence.",
+    "invented-sentence, dangling-quotes, buried-answer.",
 )
 @click.option("--record", is_flag=True, help="Save the scores as the backend's new baseline.")
 @click.pass_obj

@@ -16,10 +16,17 @@ from evals.scoring import Scored
 RESAMPLES = 1000
 
 DEFINITIONS = {
+    "hit@1": "share of answerable questions whose best passage holds a gold span",
     "hit@5": "share of answerable questions with a passage holding a gold span in the top 5",
     "recall@5": "share of a question's gold passages in the top 5, averaged",
     "mrr": "mean reciprocal rank of the first passage holding a gold span",
     "ndcg@5": "normalised discounted cumulative gain of the top 5 (gold passages relevant)",
+    "answer_recall": "share of answerable questions whose shown sentences hold a gold span "
+    "(a refusal holds none)",
+    "gold_first": "share of answerable questions whose first shown sentence holds a gold span",
+    "self_contained": "share of shown sentences that do not open with a reference ('This', "
+    "'Doing so', 'Failure to do so', ...) unless the sentence shown before it is the one "
+    "before it in the passage",
     "citation_validity": "share of [n] markers in answers that name one of its citations",
     "citation_recall": "share of statements their cited passages, together, support (ALCE)",
     "citation_precision": "share of citations that are not removable (ALCE)",
@@ -48,7 +55,10 @@ def _retrieval(key: str) -> Ratio:
 
 
 RATIOS: dict[str, Ratio] = {
-    **{key: _retrieval(key) for key in ("hit@5", "recall@5", "mrr", "ndcg@5")},
+    **{key: _retrieval(key) for key in ("hit@1", "hit@5", "recall@5", "mrr", "ndcg@5")},
+    "answer_recall": lambda s: (float(s.gold_shown), 1.0) if s.question.answerable else (0, 0),
+    "gold_first": lambda s: (float(s.gold_first), 1.0) if s.question.answerable else (0, 0),
+    "self_contained": lambda s: (len(s.shown) - s.dangling, len(s.shown)),
     "citation_validity": lambda s: (s.resolved, s.markers),
     "citation_recall": lambda s: (sum(x.supported for x in s.statements), _statements(s)),
     "citation_precision": lambda s: (

@@ -180,7 +180,7 @@ def score(answers: Answers, sentinel: str | None = None) -> Run:
 
 
 def _retrieval(result: Scored) -> dict[str, float]:
-    """hit@5, recall@5, MRR and nDCG@5 by llama-index's metric implementations."""
+    """hit@1, hit@5, recall@5, MRR and nDCG@5 by llama-index's metric implementations."""
     if not result.question.answerable or not result.relevant:
         return {}
     from llama_index.core.evaluation.retrieval.metrics import MRR, NDCG, HitRate, Recall
@@ -188,6 +188,7 @@ def _retrieval(result: Scored) -> dict[str, float]:
     top = list(result.retrieved[:K])
     expected = list(result.relevant)
     return {
+        "hit@1": HitRate().compute(expected_ids=expected, retrieved_ids=top[:1]).score,
         "hit@5": HitRate().compute(expected_ids=expected, retrieved_ids=top).score,
         "recall@5": Recall().compute(expected_ids=expected, retrieved_ids=top).score,
         "mrr": MRR().compute(expected_ids=expected, retrieved_ids=list(result.retrieved)).score,

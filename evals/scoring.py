@@ -11,18 +11,48 @@ grounding guard, stands in for ALCE's NLI model:
   citations of a statement its citations do not support do not count;
 - unsupported: a statement no retrieved passage supports (all of them together);
 - mis-cited: a statement the retrieved passages support but its own citations do not.
+
+What the answer holds is scored on the sentences it shows: a gold span counts when it is
+inside a shown sentence (or a shown sentence of at least MIN_GOLD_WORDS words is inside
+it: a gold span can run over two sentences); a quote is dangling when it opens with a
+reference to what came before it ("This", "Doing so", "Failure to do so", ...) and the
+sentence shown before it is not that sentence.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
 from assistant.guard.claims import parse_claims
 from evals.dataset import Question
 from swguide.protocols import SupportChecker
-from swguide.text import MARKER
+from swguide.text import MARKER, OPENS_WITH_REFERENCE, quote_text
 from swguide.types import Answer, Passage
+
+MIN_GOLD_WORDS = 8
+
+
+def normal(text: str) -> str:
+    """Lower case words only: how gold spans and shown sentences are compared."""
+    return " ".join(re.findall(r"[a-z0-9]+", quote_text(text).lower()))
+
+
+def holds_gold(sentence: str, gold: tuple[str, ...]) -> bool:
+    said = normal(sentence)
+    return any(
+        g in said or (len(said.split()) >= MIN_GOLD_WORDS and said in g) for g in map(normal, gold)
+    )
+
+
+def dangling(sentence: str, before: str | None, passages: tuple[str, ...]) -> bool:
+    """A quote that opens with a reference, unless the sentence shown before it is the
+    one before it in a passage."""
+    if not OPENS_WITH_REFERENCE.match(_strip_quotes(sentence)):
+        return False
+    joined = f"{normal(before)} {normal(sentence)}" if before else None
+    return not joined or not any(joined in normal(p) for p in passages)
 
 
 @dataclass(frozen=True, slots=True)
@@ -48,7 +78,35 @@ class Scored:
     statements: tuple[Statement, ...]
     mentioned: tuple[bool, ...]
     violations: tuple[str, ...]
+    shown: tuple[str, ...] = ()  # the sentences the answer shows, in order
     retrieval: dict[str, float] = field(default_factory=dict)
+
+    @property
+    def gold_shown(self) -> bool:
+        return any(holds_gold(s, self.question.gold) for s in self.shown)
+
+    @property
+    def gold_first(self) -> bool:
+        """The first quote holds a gold span: the first shown sentence, with the ones
+        after it that refer back to it (the extractive answer carries them together)."""
+        texts = self._texts()
+        first = self.shown[:1]
+        for before, sentence in zip(self.shown, self.shown[1:], strict=False):
+            if not OPENS_WITH_REFERENCE.match(_strip_quotes(sentence)):
+                break
+            if dangling(sentence, before, texts):
+                break
+            first += (sentence,)
+        return any(holds_gold(s, self.question.gold) for s in first)
+
+    @property
+    def dangling(self) -> int:
+        before = (None, *self.shown)[: len(self.shown)]
+        texts = self._texts()
+        return sum(dangling(s, b, texts) for s, b in zip(self.shown, before, strict=True))
+
+    def _texts(self) -> tuple[str, ...]:
+        return tuple(c.passage.chunk.text for c in self.answer.citations)
 
     @property
     def as_expected(self) -> bool:
@@ -74,6 +132,8 @@ class Scored:
                 for alts, ok in zip(q.must_mention, self.mentioned, strict=True)
             ],
             "must_not_violations": list(self.violations),
+            "gold_shown": self.gold_shown,
+            "gold_first": self.gold_first,
             "sentences": [s.to_dict() for s in self.answer.sentences],
             "citations": [c.to_dict() for c in self.answer.citations],
             "passages": [p.to_dict() for p in self.answer.passages],
@@ -113,6 +173,7 @@ class Scorer:
                 for alts in question.must_mention
             ),
             violations=tuple(m for m in question.must_not if m.lower() in text),
+            shown=() if answer.abstained else tuple(s.text for s in answer.sentences if s.shown),
         )
 
     def _statements(self, question: Question, answer: Answer) -> list[Statement]:

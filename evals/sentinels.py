@@ -12,8 +12,8 @@ from collections.abc import Callable
 from dataclasses import replace
 
 from assistant.answer.extractive import abstention
-from swguide.text import MARKER
-from swguide.types import Answer, Citation
+from swguide.text import MARKER, OPENS_WITH_REFERENCE
+from swguide.types import Answer, Citation, SentenceCheck
 
 INVENTED = (
     "Clinical social workers must answer every client message on social media within 24 hours."
@@ -65,10 +65,39 @@ def invented_sentence(answer: Answer) -> Answer:
     return replace(answer, text=f"{answer.text} {INVENTED} [1]")
 
 
+def _shown(answer: Answer, sentences: list[SentenceCheck]) -> Answer:
+    """The answer showing these sentences (each with its first citation), in this order."""
+    text = " ".join(f"{s.text} [{s.citations[0]}]" for s in sentences)
+    return replace(answer, text=text, sentences=tuple(sentences))
+
+
+def dangling_quotes(answer: Answer) -> Answer:
+    """Quotes without the sentences they refer back to ("Failure to do so ...")."""
+    shown = [s for s in answer.sentences if s.shown and s.citations]
+    if answer.abstained or not shown:
+        return answer
+    kept = [
+        s
+        for s, after in zip(shown, [*shown[1:], None], strict=True)
+        if after is None or not OPENS_WITH_REFERENCE.match(after.text.strip("“”"))
+    ]
+    return _shown(answer, kept)
+
+
+def buried_answer(answer: Answer) -> Answer:
+    """The best quote last: the same sentences, least relevant first."""
+    shown = [s for s in answer.sentences if s.shown and s.citations]
+    if answer.abstained or not shown:
+        return answer
+    return _shown(answer, shown[::-1])
+
+
 SENTINELS: dict[str, Callable[[Answer], Answer]] = {
     "no-citations": no_citations,
     "cite-everything": cite_everything,
     "wrong-citation-numbers": wrong_citation_numbers,
     "always-abstain": always_abstain,
     "invented-sentence": invented_sentence,
+    "dangling-quotes": dangling_quotes,
+    "buried-answer": buried_answer,
 }

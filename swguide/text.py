@@ -146,6 +146,13 @@ def stems(text: str) -> list[str]:
 
 # A citation marker in an answer's text, with the space before it.
 MARKER = re.compile(r"\s*\[(\d+)\]")
+# A sentence that opens with a reference to the one before it: quoted alone it dangles
+# ("It is important to ..." refers to nothing).
+OPENS_WITH_REFERENCE = re.compile(
+    r"^\W*(?:this|these|those|that|its|they|their|them|such|thus|as such|doing so|"
+    r"failure to do so|it(?!\s+(?:is|was)\s+(?:\w+\s+){1,2}(?:to|that)\b))\b",
+    re.IGNORECASE,
+)
 _IMAGE = re.compile(r"!\[[^\]]*\]\([^)]*\)")
 _LINK = re.compile(r"\[([^\]]+)\]\([^)]*\)")
 _BRACKETED_NUMBER = re.compile(r"\[(\d+)\]")

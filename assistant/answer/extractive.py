@@ -22,7 +22,7 @@ questions inside and outside the guidance's scope (`python -m evals.calibrate`):
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 
 import numpy as np
 
@@ -30,11 +30,12 @@ from assistant.answer.draft import ABSTAIN, Draft
 from assistant.retrieval.hybrid import Retrieval
 from swguide.protocols import Embedder
 from swguide.settings import AnswerSettings
-from swguide.text import quote_text, stems
+from swguide.text import OPENS_WITH_REFERENCE, quote_text, stems
 from swguide.types import Citation, Passage, SentenceCheck, Span
 
 LEXICAL_WEIGHT = 0.25
 MIN_WORDS = 4
+CARRY = 3  # sentences a dangling quote may carry from before it
 FRAME_WORDS = (
     "allowed allow okay ok guidance guideline say says need want tell know happens happen "
     "thing things way right wrong good bad better best something anything get make keep "
@@ -74,7 +75,7 @@ class ExtractiveAnswerer:
         specific, matched = self.specific_coverage(retrieval, chosen)
         if not self.answerable(best, specific):
             return Draft(abstention(topics), (), True, best, specific, matched)
-        return _compose(chosen, best, specific, matched)
+        return _compose(in_context(chosen), best, specific, matched)
 
     def stream(self, question: str, retrieval: Retrieval, topics: list[str]) -> Iterator[Draft]:
         yield self.answer(question, retrieval, topics)
@@ -161,6 +162,51 @@ class ExtractiveAnswerer:
         return float(va @ vb) >= self._settings.redundancy
 
 
+def in_context(chosen: list[Candidate]) -> list[Candidate]:
+    """Each quote that opens with a reference to what comes before it ("This", "These
+    actions", "Doing so") carries the sentences before it in its passage (at most
+    CARRY), so its span may hold several sentences; a quote that another now holds is
+    dropped, and one that holds another takes its place."""
+    kept: list[Candidate] = []
+    for candidate in map(_with_antecedent, chosen):
+        if any(_holds(k, candidate) for k in kept):
+            continue
+        held = [i for i, k in enumerate(kept) if _holds(candidate, k)]
+        if held:
+            kept[held[0]] = candidate
+            kept = [k for i, k in enumerate(kept) if i not in held[1:]]
+        else:
+            kept.append(candidate)
+    return kept
+
+
+def _with_antecedent(candidate: Candidate) -> Candidate:
+    chunk = candidate.passage.chunk
+    start = candidate.span[0]
+    for _ in range(CARRY):
+        before = [s for s in chunk.sentences if s[1] <= start]
+        if not before or not OPENS_WITH_REFERENCE.match(quote_text(chunk.text[start:])):
+            break
+        start = before[-1][0]
+    span = (start, candidate.span[1])
+    return replace(candidate, span=span, text=chunk.text[span[0] : span[1]])
+
+
+def _holds(outer: Candidate, inner: Candidate) -> bool:
+    return (
+        outer.passage.chunk.id == inner.passage.chunk.id
+        and outer.span[0] <= inner.span[0]
+        and inner.span[1] <= outer.span[1]
+    )
+
+
+def _sentences(candidate: Candidate) -> list[Span]:
+    """The passage's sentences a (possibly carried) quote spans."""
+    start, end = candidate.span
+    inside = [s for s in candidate.passage.chunk.sentences if start <= s[0] and s[1] <= end]
+    return inside or [candidate.span]
+
+
 def _coverage(terms: dict[str, float], text: str) -> float:
     total = sum(terms.values())
     if not total:
@@ -180,13 +226,15 @@ def _compose(
     for candidate in chosen:
         cid = candidate.passage.chunk.id
         n = numbers.setdefault(cid, len(numbers) + 1)
-        quotes.setdefault(cid, []).append(candidate.span)
-        quote = f"“{quote_text(candidate.text)}”"
         title = candidate.passage.chunk.document_title
         said = f"{title}: " if several and title != previous else ""  # each voice named
         previous = title
-        parts.append(f"{said}{quote} [{n}]")
-        checks.append(SentenceCheck(quote, (cid,), True, 1.0, ("verbatim quote",), True, (n,)))
+        for start, end in _sentences(candidate):  # a carried sentence is its own quote
+            quotes.setdefault(cid, []).append((start, end))
+            quote = f"“{quote_text(candidate.passage.chunk.text[start:end])}”"
+            parts.append(f"{said}{quote} [{n}]")
+            said = ""
+            checks.append(SentenceCheck(quote, (cid,), True, 1.0, ("verbatim quote",), True, (n,)))
     by_id = {c.passage.chunk.id: c.passage for c in chosen}
     citations = tuple(
         Citation(n, by_id[cid], tuple(sorted(quotes[cid]))) for cid, n in numbers.items()

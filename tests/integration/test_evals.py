@@ -38,6 +38,8 @@ SPOILS = {
     "wrong-citation-numbers": "citation_recall",
     "always-abstain": "over_refusal",
     "invented-sentence": "unsupported_rate",
+    "dangling-quotes": "self_contained",
+    "buried-answer": "gold_first",
 }
 
 

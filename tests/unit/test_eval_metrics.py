@@ -16,10 +16,10 @@ from evals import run as eval_run
 from evals.dataset import Question, load, problems
 from evals.metrics import DEFINITIONS, RATIOS, compute
 from evals.run import gate
-from evals.scoring import Scorer
+from evals.scoring import Scored, Scorer
 from evals.support import PAIRS, RESULT, load_pairs, version
 from swguide.settings import GuardSettings, load_settings
-from swguide.types import Answer, Chunk, Citation, Passage
+from swguide.types import Answer, Chunk, Citation, Passage, SentenceCheck
 
 CORPUS_TEXT = (corpus.DIRECTORY / "tips-for-social-media-etiquette.md").read_text("utf-8")
 
@@ -165,6 +165,33 @@ def test_miscitation_invalid_markers_and_must_not() -> None:
     assert metrics["citation_validity"].value == 0.5
     assert metrics["miscitation_rate"].value > 0  # [2] supports it, [1] is cited
     assert metrics["must_not_violations"].value == 1
+
+
+def test_answer_recall_gold_first_and_self_contained_quotes() -> None:
+    question = replace(QUESTION, gold=("Discuss the policy at the initial interview.",))
+    p = [_passage(1, "Keep a written policy. This helps."), _passage(2, "initial interview")]
+
+    def shown(*texts: str) -> Scored:
+        answer = _answer(" ".join(f"{t} [1]" for t in texts), p, [1])
+        checks = tuple(SentenceCheck(f"“{t}”", ("c1",), True, 1.0, shown=True) for t in texts)
+        return WordScorer().score(question, replace(answer, sentences=checks), ("c1",))
+
+    first = shown("Discuss the policy at the initial interview, as NASW advises.", "This helps.")
+    second = shown(
+        "Doing so keeps a written policy.", "Discuss the policy at the initial interview."
+    )
+    missing = shown("A written policy helps.")
+    resolved = shown("Keep a written policy.", "This helps.")  # the passage's own order
+    assert resolved.dangling == 0 and first.dangling == 1
+    carried = replace(resolved, question=replace(question, gold=("This helps.",)))
+    assert carried.gold_first  # the first quote: a sentence and the one referring back
+    assert (first.gold_shown, first.gold_first) == (True, True)
+    assert (second.gold_shown, second.gold_first) == (True, False)
+    assert (missing.gold_shown, missing.gold_first) == (False, False)
+    metrics = compute([first, second, missing])
+    assert metrics["answer_recall"].value == pytest.approx(2 / 3)
+    assert metrics["gold_first"].value == pytest.approx(1 / 3)
+    assert metrics["self_contained"].value == pytest.approx(3 / 5)  # "This", "Doing so"
 
 
 def test_every_metric_is_defined_and_has_a_confidence_interval() -> None:

@@ -7,7 +7,7 @@ import re
 import pytest
 from conftest import FakeEmbedder
 
-from assistant.answer.extractive import ExtractiveAnswerer, abstention
+from assistant.answer.extractive import Candidate, ExtractiveAnswerer, abstention, in_context
 from assistant.retrieval.hybrid import Retrieval
 from assistant.retrieval.lexical import LexicalIndex
 from swguide.settings import AnswerSettings
@@ -21,6 +21,8 @@ TEXTS = {
     "private and separate.",
     "support": "Use supervision for hard cases. Peer consultation also helps.",
     "copy": "Share a social media policy with clients at intake.",
+    "risk": "Never post what could identify a client. Failure to do so could lead to "
+    "disciplinary action. Keep records.",
 }
 
 
@@ -92,3 +94,23 @@ def test_middle_band_needs_question_specific_words(answerer: ExtractiveAnswerer)
     assert answerer.answerable(0.4, 0.5)
     assert not answerer.answerable(0.4, 0.05)
     assert not answerer.answerable(0.2, 1.0)
+
+
+def candidate(key: str, index: int) -> Candidate:
+    found = passage(key, 0)
+    span = found.chunk.sentences[index]
+    return Candidate(found, span, found.chunk.text[span[0] : span[1]], 0.5, 0.0)
+
+
+def test_a_quote_that_opens_with_a_reference_carries_the_sentence_before_it() -> None:
+    dangling = candidate("risk", 1)  # "Failure to do so could lead to ..."
+    (quoted,) = in_context([dangling])
+    assert quoted.text.startswith("Never post what could identify a client.")
+    assert quoted.text.endswith("disciplinary action.") and quoted.span[1] == dangling.span[1]
+    assert in_context([candidate("risk", 2)])[0].text == "Keep records."  # stands alone
+
+
+def test_a_carried_sentence_is_not_quoted_twice() -> None:
+    before, dangling, after = (candidate("risk", i) for i in range(3))
+    assert [c.span for c in in_context([before, dangling])] == [in_context([dangling])[0].span]
+    assert len(in_context([dangling, before, after])) == 2

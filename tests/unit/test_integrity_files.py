@@ -53,7 +53,7 @@ def test_a_reader_that_crashes_or_raises_names_the_same_damage(
     cause: str,
 ) -> None:
     done = subprocess.CompletedProcess([], returncode, stdout=b"", stderr=stderr)
-    monkeypatch.setattr(integrity.subprocess, "run", lambda *a, **k: done)
+    monkeypatch.setattr(subprocess, "run", lambda *a, **k: done)
     with pytest.raises(IndexDamagedError, match="is damaged") as raised:
         integrity._probe(tmp_path)
     assert cause in str(raised.value) and "swguide ingest --rebuild" in str(raised.value)
