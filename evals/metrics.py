@@ -38,6 +38,9 @@ DEFINITIONS = {
     "must_not_violations": "answers containing a statement they must never make (count)",
     "abstention_accuracy": "share of out-of-scope questions refused",
     "over_refusal": "share of answerable questions refused",
+    "model_sentences_shown": "share of the sentences a language model wrote that the guard showed",
+    "shown_unsupported_words": "share of shown model sentences fewer than 70 % of whose "
+    "content words occur in the passages they cite (a second opinion, not the guard)",
     "model_written": "share of answers a language model wrote whose own sentences were "
     "shown (the rest fell back to the extractive answer; none for the extractive backend)",
 }
@@ -80,6 +83,14 @@ RATIOS: dict[str, Ratio] = {
         (float(s.abstained), 1.0) if not s.question.answerable else (0, 0)
     ),
     "over_refusal": lambda s: (float(s.abstained), 1.0) if s.question.answerable else (0, 0),
+    "model_sentences_shown": lambda s: (
+        sum(x.shown for x in s.model_sentences),
+        len(s.model_sentences),
+    ),
+    "shown_unsupported_words": lambda s: (
+        s.shown_unsupported,
+        sum(x.shown for x in s.model_sentences),
+    ),
     "model_written": lambda s: (
         (float(not s.answer.fallback), 1.0)
         if not s.answer.backend.startswith("extractive") and not s.abstained

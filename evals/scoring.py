@@ -25,13 +25,28 @@ import re
 from dataclasses import dataclass, field
 from typing import Any
 
+from assistant.answer.draft import VERBATIM
 from assistant.guard.claims import parse_claims
 from evals.dataset import Question
 from swguide.protocols import SupportChecker
-from swguide.text import MARKER, OPENS_WITH_REFERENCE, quote_text
-from swguide.types import Answer, Passage
+from swguide.text import MARKER, OPENS_WITH_REFERENCE, english_stopwords, quote_text, stems
+from swguide.types import Answer, Passage, SentenceCheck
 
 MIN_GOLD_WORDS = 8
+WORD_RULE = 0.7  # the second opinion on shown model sentences: this share of their words
+
+
+def word_supported(sentence: str, passages: list[str]) -> bool:
+    """A rule that is not the guard: at least WORD_RULE of the sentence's content words
+    (stems, stop words aside) occur in the passages it cites."""
+    stop = english_stopwords()
+    words = set(stems(" ".join(w for w in _words(sentence) if w not in stop)))
+    held = set(stems(" ".join(passages)))
+    return not words or len(words & held) >= WORD_RULE * len(words)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9]+", quote_text(text).lower())
 
 
 def normal(text: str) -> str:
@@ -104,6 +119,21 @@ class Scored:
         before = (None, *self.shown)[: len(self.shown)]
         texts = self._texts()
         return sum(dangling(s, b, texts) for s, b in zip(self.shown, before, strict=True))
+
+    @property
+    def model_sentences(self) -> tuple[SentenceCheck, ...]:
+        """The sentences a language model wrote (shown or not)."""
+        return tuple(s for s in self.answer.sentences if VERBATIM not in s.reasons)
+
+    @property
+    def shown_unsupported(self) -> int:
+        """Shown model sentences that the word rule, not the guard, finds unsupported."""
+        by_id = {p.chunk.id: p.chunk.text for p in self.answer.passages}
+        return sum(
+            not word_supported(s.text, [by_id[c] for c in s.cited if c in by_id])
+            for s in self.model_sentences
+            if s.shown
+        )
 
     def _texts(self) -> tuple[str, ...]:
         return tuple(c.passage.chunk.text for c in self.answer.citations)

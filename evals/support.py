@@ -151,11 +151,73 @@ def _accuracy(measured: list[PairMeasure], sim: float, cov: float) -> float:
     return round(right / len(measured), 3)
 
 
+def checker_figures(settings: Settings, split: str = "held") -> dict[str, Any]:
+    """The guard `settings.guard.checker` names, judged on one split of the labelled
+    pairs: balanced accuracy, precision and recall of "unsupported", right per kind,
+    true paraphrases passed, and milliseconds per pair (judged in one batch)."""
+    import time
+
+    from assistant.build import build_guard
+    from evals.bundled import bundled_index
+
+    pairs = [p for p in load_pairs() if p.split == split]
+    with bundled_index(settings) as index:
+        guard = build_guard(index.settings, index.embedder)
+        items = [(p.sentence, index.passages(list(p.evidence)), p.question) for p in pairs]
+        started = time.perf_counter()
+        said = [j.supported for j in guard.judge_many(items)]
+        seconds = time.perf_counter() - started
+    truth = [p.label for p in pairs]
+    caught = sum(not s and not t for s, t in zip(said, truth, strict=True))
+    flagged, unsupported = said.count(False), truth.count(False)
+    kinds = sorted({p.kind for p in pairs})
+    right = [s == t for s, t in zip(said, truth, strict=True)]
+    return {
+        "checker": guard.checker,
+        "pairs": len(pairs),
+        "balanced_accuracy": round(_balanced(truth, said), 4),
+        "unsupported_precision": round(caught / flagged, 4) if flagged else None,
+        "unsupported_recall": round(caught / unsupported, 4) if unsupported else None,
+        "by_kind": {
+            k: round(
+                sum(r for r, p in zip(right, pairs, strict=True) if p.kind == k)
+                / sum(p.kind == k for p in pairs),
+                3,
+            )
+            for k in kinds
+        },
+        "paraphrases_passed": _share(
+            [s for s, p in zip(said, pairs, strict=True) if p.kind == "paraphrase" and p.label]
+        ),
+        "ms_per_pair": round(1000 * seconds / max(1, len(pairs)), 2),
+    }
+
+
+def _balanced(truth: list[bool], said: list[bool]) -> float:
+    from sklearn.metrics import balanced_accuracy_score
+
+    return float(balanced_accuracy_score(truth, said))
+
+
+def _share(flags: list[bool]) -> float | None:
+    return round(sum(flags) / len(flags), 4) if flags else None
+
+
 def main() -> None:
     offline.enforce()
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     parser.add_argument("--write", action="store_true", help=f"save the result in {RESULT}")
+    parser.add_argument(
+        "--compare",
+        action="store_true",
+        help="judge the held pairs with each support checker (heuristic, learned) instead",
+    )
     args = parser.parse_args()
+    if args.compare:
+        for checker in ("heuristic", "learned"):
+            settings = load_settings(guard={"checker": checker})
+            print(json.dumps(checker_figures(settings)))
+        return
     result = calibrate(load_settings())
     print(json.dumps(result, indent=2))
     if args.write:

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from swguide.types import Citation, SentenceCheck
 
 ABSTAIN = "The guidance here does not address this question."  # how every refusal begins
+VERBATIM = "verbatim quote"  # the reason on every sentence the extractive answerer quotes
 
 
 def cited_text(checks: Iterable[SentenceCheck]) -> str:

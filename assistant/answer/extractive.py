@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.answer.draft import ABSTAIN, Draft
+from assistant.answer.draft import ABSTAIN, VERBATIM, Draft
 from assistant.retrieval.hybrid import Retrieval
 from swguide.protocols import Embedder
 from swguide.settings import AnswerSettings
@@ -234,7 +234,7 @@ def _compose(
             quote = f"“{quote_text(candidate.passage.chunk.text[start:end])}”"
             parts.append(f"{said}{quote} [{n}]")
             said = ""
-            checks.append(SentenceCheck(quote, (cid,), True, 1.0, ("verbatim quote",), True, (n,)))
+            checks.append(SentenceCheck(quote, (cid,), True, 1.0, (VERBATIM,), True, (n,)))
     by_id = {c.passage.chunk.id: c.passage for c in chosen}
     citations = tuple(
         Citation(n, by_id[cid], tuple(sorted(quotes[cid]))) for cid, n in numbers.items()

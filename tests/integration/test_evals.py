@@ -13,7 +13,7 @@ from conftest import run_cli
 from evals.report import write
 from evals.run import Answers, ask_all, score
 from evals.sentinels import SENTINELS
-from evals.support import RESULT, calibrate
+from evals.support import RESULT, calibrate, checker_figures
 from swguide.settings import Settings, load_settings
 
 # -- the real suite ----------------------------------------------------------------------
@@ -88,3 +88,23 @@ def test_swguide_eval_exits_1_when_the_gate_fails(
     assert (tmp_path / "report.html").is_file()
     bad = run_cli(["eval", "--baseline", "no-such"], corpus_settings)
     assert bad.returncode == 2 and b"Unknown baseline 'no-such'" in bad.stderr
+
+
+@pytest.mark.slow
+def test_the_checker_figures_judge_the_held_pairs_as_the_calibration_did(
+    models_dir: Path, tmp_path: Path
+) -> None:
+    recorded = json.loads(RESULT.read_text(encoding="utf-8"))["held"]
+    settings = load_settings(
+        data_dir=tmp_path, models_dir=models_dir, guard={"checker": "heuristic"}
+    )
+    figures = checker_figures(settings)
+    assert figures["checker"] == "heuristic" and figures["pairs"] == recorded["pairs"]
+    assert figures["balanced_accuracy"] == recorded["balanced_accuracy"]
+    confusion = recorded["confusion"]
+    caught, flagged = (
+        confusion["true_negative"],
+        confusion["true_negative"] + confusion["false_negative"],
+    )
+    assert figures["unsupported_precision"] == round(caught / flagged, 4)
+    assert 0 < figures["paraphrases_passed"] < 1  # pairs the heuristic refuses exist

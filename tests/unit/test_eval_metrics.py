@@ -12,6 +12,7 @@ from pathlib import Path
 import pytest
 
 import corpus
+from assistant.answer.draft import VERBATIM
 from evals import run as eval_run
 from evals.dataset import Question, load, problems
 from evals.metrics import DEFINITIONS, RATIOS, compute
@@ -192,6 +193,22 @@ def test_answer_recall_gold_first_and_self_contained_quotes() -> None:
     assert metrics["answer_recall"].value == pytest.approx(2 / 3)
     assert metrics["gold_first"].value == pytest.approx(1 / 3)
     assert metrics["self_contained"].value == pytest.approx(3 / 5)  # "This", "Doing so"
+
+
+def test_model_sentences_shown_and_a_second_opinion_on_them() -> None:
+    p = [_passage(1, "Discuss the written policy at the initial interview.")]
+    checks = (
+        SentenceCheck("Discuss the written policy at intake.", ("c1",), True, 0.9, shown=True),
+        SentenceCheck("Invent billing codes yearly.", ("c1",), True, 0.9, shown=True),
+        SentenceCheck("Refused.", ("c1",), False, 0.1),
+        SentenceCheck("“Quoted.”", ("c1",), True, 1.0, (VERBATIM,), shown=True),
+    )
+    answer = replace(_answer("x [1]", p, [1]), sentences=checks, backend="llamacpp")
+    scored = WordScorer().score(QUESTION, answer, ("c1",))
+    assert [c.text for c in scored.model_sentences] == [c.text for c in checks[:3]]
+    metrics = compute([scored])
+    assert metrics["model_sentences_shown"].value == pytest.approx(2 / 3)
+    assert metrics["shown_unsupported_words"].value == pytest.approx(1 / 2)
 
 
 def test_every_metric_is_defined_and_has_a_confidence_interval() -> None:
