@@ -66,8 +66,15 @@ class FakeGenerator:
     """A deterministic language model: canned replies (or a function of the prompt),
     streamed a few characters at a time, as simonw/llm's test model does."""
 
-    def __init__(self, reply: Any = "", context: int = 2048, fail_after: int | None = None):
+    def __init__(
+        self,
+        reply: Any = "",
+        context: int = 2048,
+        fail_after: int | None = None,
+        piece: int = 7,
+    ):
         self.reply = reply
+        self.piece = piece
         self.context = context
         self.fail_after = fail_after
         self.prompts: list[list[dict[str, str]]] = []
@@ -88,10 +95,10 @@ class FakeGenerator:
 
         self.prompts.append(messages)
         text = self.reply(messages) if callable(self.reply) else self.reply
-        for at in range(0, len(text), 7):
+        for at in range(0, len(text), self.piece):
             if self.fail_after is not None and at >= self.fail_after:
                 raise LLMIncompleteError("The fake model broke off: retry.")
-            yield text[at : at + 7]
+            yield text[at : at + self.piece]
 
 
 @pytest.fixture(scope="session")

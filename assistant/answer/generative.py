@@ -72,14 +72,14 @@ class GenerativeAnswerer:
             for delta in self.generator.stream(prompt.messages):
                 text += delta
                 done = complete(parse_claims(text, len(prompt.passages)), text)
-                yield from self._check_new(done, checks, prompt, question, numbers)
+                yield from self._check_new(done, checks, prompt, question, numbers, final=False)
         except LLMError as error:
             yield _fallback(base, str(error), checks)
             return
         finally:
             warming.join()
         claims = parse_claims(text, len(prompt.passages))
-        yield from self._check_new(claims, checks, prompt, question, numbers)
+        yield from self._check_new(claims, checks, prompt, question, numbers, final=True)
         yield self._compose(base, text, checks, prompt)
 
     def _check_new(
@@ -89,11 +89,15 @@ class GenerativeAnswerer:
         prompt: Prompt,
         question: str,
         numbers: dict[str, int],
+        *,
+        final: bool,
     ) -> Iterator[SentenceCheck]:
-        """Check the claims not checked yet; yield those that may be shown."""
+        """Check the claims not checked yet; yield those that may be shown. Only the last
+        claim of the whole reply (`final`) can have been cut off: a line without a full
+        stop that the stream has moved past (a bullet item) is judged like any other."""
         for at in range(len(checks), len(claims)):
             claim = claims[at]
-            if at == len(claims) - 1 and not claim.ended:
+            if final and at == len(claims) - 1 and not claim.ended:
                 checks.append(SentenceCheck(claim.text, (), False, 0.0, (CUT,)))
                 continue
             checks.append(self._check(claim, prompt, question, numbers))

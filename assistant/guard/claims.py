@@ -2,7 +2,8 @@
 
 Citation markers are read in the forms models produce ([1], [1][2], [1, 2], [1-3], 【1】,
 [Passage 2], [^1]); a marker after the full stop, or alone on the next line, belongs to
-the sentence before it. Numbers that name no passage of this answer are kept apart as
+the sentence before it, and a sentence without one takes the marks of the next marked
+sentence of its paragraph. Numbers that name no passage of this answer are kept apart as
 `invalid`, never as citations. Markdown, HTML and web addresses are removed from the
 text (nothing a model writes is rendered as a link or an image), and a sentence the
 reply already made is marked as a repeat.
@@ -35,10 +36,15 @@ class Claim:
 
 
 def parse_claims(reply: str, passages: int) -> list[Claim]:
-    """The sentences of `reply` with their citation numbers (1..passages kept)."""
+    """The sentences of `reply` with their citation numbers (1..passages kept); a
+    sentence without marks takes those of the next marked sentence of its paragraph."""
     claims: list[Claim] = []
     seen: set[str] = set()
+    paragraph = 0  # where the current paragraph's claims begin
     for line in reply.splitlines():
+        if not line.strip():
+            _share_marks(claims, paragraph)
+            paragraph = len(claims)
         body = BULLET.sub("", _markup_free(line))
         for start, end in sentence_spans(body):
             claim = _claim(body[start:end], passages)
@@ -56,16 +62,32 @@ def parse_claims(reply: str, passages: int) -> list[Claim]:
                     )
                 )
                 seen.add(key)
+    _share_marks(claims, paragraph)
     return claims
+
+
+def _share_marks(claims: list[Claim], start: int) -> None:
+    """An unmarked sentence of a paragraph takes the marks of the next marked sentence
+    of the same paragraph ("A. B. C. [2][3]": all three cite 2 and 3)."""
+    marks: tuple[int, ...] = ()
+    for at in reversed(range(start, len(claims))):
+        if claims[at].cited or claims[at].invalid:
+            marks = claims[at].cited
+        elif marks:
+            claims[at] = _merge(claims[at], Claim("", marks))
 
 
 def complete(claims: list[Claim], reply: str) -> list[Claim]:
     """The claims a streaming reply has moved past: all but the last, once the last has
-    words in it and the reply does not end inside a citation marker ("[Pass")."""
+    words in it and the reply does not end inside a citation marker ("[Pass"), less any
+    unmarked ones at their end (a later sentence's marks may yet become theirs)."""
     if OPEN_MARKER.search(reply.rstrip()):
         return []
     if len(claims) > 1 and any(c.isalpha() for c in claims[-1].text):
-        return claims[:-1]
+        done = claims[:-1]
+        while done and not (done[-1].cited or done[-1].invalid):
+            done.pop()
+        return done
     return []
 
 

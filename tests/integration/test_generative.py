@@ -74,6 +74,20 @@ def test_stream_yields_verified_sentences_before_the_answer(
     assert [s.shown for s in answer.sentences] == [True, False, True]
 
 
+@pytest.mark.parametrize("piece", [3, 100_000])
+def test_bullet_items_without_full_stops_are_judged_whether_streamed_or_whole(
+    assistant: Assistant, corpus_settings: Settings, piece: int
+) -> None:
+    def reply(messages: list[dict[str, str]]) -> str:
+        a, b, c = first_sentences(messages, 1, 3)
+        return f"- {a.rstrip('.')} [1]\n- {b.rstrip('.')} [1]\n{c} [1]"
+
+    generator = FakeGenerator(reply, piece=piece)
+    answer = with_model(assistant, corpus_settings, generator).ask(QUESTION)
+    assert answer.fallback is None, answer.fallback  # was: streamed, the first was "cut off"
+    assert [s.shown for s in answer.sentences] == [True, True, True]
+
+
 @pytest.mark.parametrize(
     ("reply", "fallback"),
     [
