@@ -254,8 +254,12 @@ def _variants(sentence: str, rng: random.Random, copies: int) -> list[tuple[str,
     out: list[tuple[str | None, int, str]] = [(sentence, 1, "quote")]
     for _ in range(copies):
         reworded = _changed(sentence, REWORDS, rng)
-        out += [(rng.choice(PREFIXES) + lower, 1, "reworded"), (reworded, 1, "reworded")]
-        base = reworded if reworded and rng.random() < 0.5 else sentence  # not only quotes
+        prefixed = rng.choice(PREFIXES) + lower
+        out += [(prefixed, 1, "reworded"), (reworded, 1, "reworded")]
+        # The perturbations start from a quote, a rewording or a prefixed sentence alike:
+        # a model trained with prefixes on supported pairs only learned "a prefix means
+        # supported" and stopped reading the passage.
+        base = rng.choice([sentence, reworded or sentence, prefixed])
         clause = re.split(r",\s+(?:and|but|as|which)\s+|;\s+", sentence)[0]
         if clause != sentence and len(clause.split()) >= 6:
             out.append((clause.rstrip(".,") + ".", 1, "clause"))
