@@ -51,7 +51,7 @@ def _words(text: str) -> list[str]:
 
 def normal(text: str) -> str:
     """Lower case words only: how gold spans and shown sentences are compared."""
-    return " ".join(re.findall(r"[a-z0-9]+", quote_text(text).lower()))
+    return " ".join(_words(text))
 
 
 def holds_gold(sentence: str, gold: tuple[str, ...]) -> bool:

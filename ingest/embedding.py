@@ -268,20 +268,24 @@ class CachedEmbedder:
 
 
 def _verified_record(folder: Path) -> dict[str, Any]:
+    return checked_record(
+        folder / RECORD,
+        ((ONNX_FILE, "onnx_sha256"), (TOKENIZER, "tokenizer_sha256")),
+        f"delete {folder} and run `swguide ingest` to prepare it again",
+    )
+
+
+def checked_record(record_file: Path, files: Sequence[tuple[str, str]], fix: str) -> dict[str, Any]:
+    """A model folder's JSON record, after checking each (file, key) beside it against the
+    SHA-256 the record holds; any failure is a ModelError ending in `fix`."""
     try:
-        record: dict[str, Any] = json.loads((folder / RECORD).read_text(encoding="utf-8"))
+        record: dict[str, Any] = json.loads(record_file.read_text(encoding="utf-8"))
     except (OSError, ValueError):
-        raise ModelError(
-            f"The prepared model in {folder} is unreadable: delete that folder "
-            "and run `swguide ingest` to prepare it again."
-        ) from None
-    for name, key in ((ONNX_FILE, "onnx_sha256"), (TOKENIZER, "tokenizer_sha256")):
-        path = folder / name
+        raise ModelError(f"{record_file} is missing or unreadable: {fix}.") from None
+    for name, key in files:
+        path = record_file.parent / name
         if not path.is_file() or file_sha256(path) != record.get(key):
-            raise ModelError(
-                f"{path} is missing or does not match its SHA-256: delete {folder} "
-                "and run `swguide ingest` to prepare it again."
-            )
+            raise ModelError(f"{path} is missing or does not match its SHA-256: {fix}.")
     return record
 
 

@@ -10,15 +10,13 @@ the record on every load. Pairs are scored in batches of similar length.
 
 from __future__ import annotations
 
-import json
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
-from ingest.embedding import file_sha256, onnx_feed
-from swguide.errors import ModelError
+from ingest.embedding import checked_record, onnx_feed
 
 FOLDER = Path(__file__).with_name("model")
 RECORD = "verifier.json"
@@ -73,12 +71,6 @@ class OnnxVerifier:
 def load_verifier(folder: Path = FOLDER) -> OnnxVerifier:
     """The shipped verifier, after checking its files against its record."""
     record = shipped_record(folder)
-    for name, key in (("verifier.onnx", "onnx_sha256"), ("tokenizer.json", "tokenizer_sha256")):
-        if file_sha256(folder / name) != record[key]:
-            raise ModelError(
-                f"{folder / name} does not match its SHA-256 in {RECORD}: reinstall swguide "
-                "or run `make train-verifier`."
-            )
     return OnnxVerifier(
         folder / "verifier.onnx",
         folder / "tokenizer.json",
@@ -88,11 +80,9 @@ def load_verifier(folder: Path = FOLDER) -> OnnxVerifier:
 
 
 def shipped_record(folder: Path = FOLDER) -> dict[str, Any]:
-    try:
-        record: dict[str, Any] = json.loads((folder / RECORD).read_text(encoding="utf-8"))
-    except (OSError, ValueError):
-        raise ModelError(
-            f"The support verifier is missing from {folder}: reinstall swguide or run "
-            "`make train-verifier`."
-        ) from None
-    return record
+    """The verifier's record, its weights and tokenizer checked against it."""
+    return checked_record(
+        folder / RECORD,
+        (("verifier.onnx", "onnx_sha256"), ("tokenizer.json", "tokenizer_sha256")),
+        "reinstall swguide or run `make train-verifier`",
+    )
