@@ -13,7 +13,7 @@ from assistant.retrieval.hybrid import HybridRetriever
 from assistant.retrieval.query import Lexicon
 from assistant.service import Answerer, Assistant
 from ingest.embedding import CachedEmbedder, load_embedder, model_id
-from ingest.integrity import verify
+from ingest.integrity import settle, verify
 from ingest.store import ChunkStore, collection_name, connect
 from swguide.errors import IndexMissingError
 from swguide.protocols import Embedder
@@ -37,7 +37,10 @@ def open_store(settings: Settings, create: bool = False) -> ChunkStore:
         )
     client = connect(settings.chroma, settings.chroma_path)
     name = collection_name(model_id(settings.embedding), settings.chunking)
-    return ChunkStore.open(client, name, store_location(settings), create=create)
+    store = ChunkStore.open(client, name, store_location(settings), create=create)
+    if embedded:
+        settle(settings.chroma_path, store.touch)
+    return store
 
 
 def build_embedder(settings: Settings) -> CachedEmbedder:

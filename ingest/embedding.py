@@ -189,7 +189,7 @@ class OnnxEmbedder:
         self._batch_size = batch_size
         self._tokenizer: Tokenizer = Tokenizer.from_file(str(folder / TOKENIZER))
         self._tokenizer.enable_truncation(max_length=int(record["max_tokens"]))
-        self._tokenizer.enable_padding()
+        self._tokenizer.no_padding()  # the file pads to 128; embed() pads each batch
         options = onnxruntime.SessionOptions()
         options.intra_op_num_threads = threads
         options.log_severity_level = 3
@@ -205,27 +205,34 @@ class OnnxEmbedder:
         return len(self._tokenizer.encode(text, add_special_tokens=False).ids)
 
     def embed(self, texts: Sequence[str]) -> np.ndarray:
+        """Unit vectors, one a text; the texts are run in batches of like word-piece
+        counts, so that batches carry almost no padding."""
         if not texts:
             return np.zeros((0, 384), dtype=np.float32)
-        order = sorted(range(len(texts)), key=lambda i: len(texts[i]))
+        encodings = self._tokenizer.encode_batch(list(texts))
+        order = sorted(range(len(texts)), key=lambda i: len(encodings[i].ids))
         out = np.empty((len(texts), 384), dtype=np.float32)
         for at in range(0, len(order), self._batch_size):
             batch = order[at : at + self._batch_size]
-            out[batch] = self._run([texts[i] for i in batch])
+            feed = onnx_feed([encodings[i] for i in batch])
+            out[batch] = np.asarray(self._session.run(None, feed)[0], dtype=np.float32)
         return out
-
-    def _run(self, texts: list[str]) -> np.ndarray:
-        feed = onnx_feed(self._tokenizer.encode_batch(texts))
-        return np.asarray(self._session.run(None, feed)[0], dtype=np.float32)
 
 
 def onnx_feed(encodings: Sequence[Any]) -> dict[str, np.ndarray]:
-    """A BERT model's inputs from padded `tokenizers` encodings."""
-    return {
-        "input_ids": np.array([e.ids for e in encodings], dtype=np.int64),
-        "attention_mask": np.array([e.attention_mask for e in encodings], dtype=np.int64),
-        "token_type_ids": np.array([e.type_ids for e in encodings], dtype=np.int64),
-    }
+    """A BERT model's inputs from `tokenizers` encodings, padded to the longest with
+    zeros ([PAD] and a zero attention mask)."""
+    width = max(len(e.ids) for e in encodings)
+    feed = {n: np.zeros((len(encodings), width), dtype=np.int64) for n in FEED}
+    for row, e in enumerate(encodings):
+        size = len(e.ids)
+        feed["input_ids"][row, :size] = e.ids
+        feed["attention_mask"][row, :size] = e.attention_mask
+        feed["token_type_ids"][row, :size] = e.type_ids
+    return feed
+
+
+FEED = ("input_ids", "attention_mask", "token_type_ids")
 
 
 class CachedEmbedder:

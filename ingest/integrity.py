@@ -11,12 +11,14 @@ store's own records are what is damaged.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
 import signal
 import subprocess
 import sys
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
@@ -91,6 +93,20 @@ def verify(path: Path, force: bool = False, reader: bool = True) -> dict[str, in
     counts = _probe(path)
     _write_json(path / VERIFIED, {"fingerprint": fingerprint(path), "counts": counts})
     return counts
+
+
+def settle(path: Path, touch: Callable[[], object]) -> None:
+    """Chroma rewrites a collection's vector files the first time a process reads it (the
+    same vectors, other bytes), so the fingerprint just verified is stale once this
+    process reads, and every later process would read every vector again. `touch` makes
+    those first reads; the files as this process's reader left them are then recorded as
+    verified, when they were verified just before (not while a writer holds the lock)."""
+    before = _read_json(path / VERIFIED)
+    trusted = before.get("fingerprint") == fingerprint(path) and not writer_active(path.parent)
+    touch()
+    if trusted:
+        with contextlib.suppress(OSError):  # only a saving: the next reader verifies again
+            _write_json(path / VERIFIED, {**before, "fingerprint": fingerprint(path)})
 
 
 def _probe(path: Path) -> dict[str, int]:

@@ -16,9 +16,12 @@ import os
 import re
 import time
 from collections.abc import Callable, Sequence
+from concurrent.futures import Future, ThreadPoolExecutor
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+
+import numpy as np
 
 from ingest.chunking import chunk_document, embedded_text
 from ingest.loaders import LoadedDocument, is_supported, load_document
@@ -28,7 +31,7 @@ from ingest.store import ChunkStore
 from swguide.errors import DocumentError
 from swguide.protocols import Embedder
 from swguide.settings import Settings
-from swguide.types import DocumentRecord, IngestReport
+from swguide.types import Chunk, DocumentRecord, IngestReport
 
 Progress = Callable[[int, int, str], None]
 # Unlisted chunks younger than this may belong to an ingest still running elsewhere.
@@ -62,6 +65,19 @@ class _Tally:
             unchanged=self.unchanged,
             seconds=time.perf_counter() - started,
         )
+
+
+@dataclass
+class _Job:
+    """A document chunked and waiting to be written: what changed, and its vectors."""
+
+    record: DocumentRecord
+    chunks: int
+    added: list[Chunk]
+    updated: list[Chunk]
+    stale: set[str]
+    texts: list[str]
+    vectors: Future[np.ndarray] | None = None
 
 
 @dataclass
@@ -180,28 +196,45 @@ class _Run:
         self.stored = self._drop_orphans()
 
     def run(self, paths: Sequence[Path], progress: Progress | None) -> IngestReport:
+        """Documents are read and chunked while the one before them is embedded (ONNX
+        Runtime releases the GIL), and each is written once its vectors are all there."""
         started = time.perf_counter()
         seen = discover(paths)
         found = seen.found
         self.tally.skipped += seen.unusable
         manifests: dict[Path, Manifest] = {}
-        for done, item in enumerate(found):
-            if progress:
-                progress(done, len(found), item.path.name)
-            folder = item.path.parent
-            if folder not in manifests:
-                manifests[folder] = load_manifest(folder)
-            manifest = manifests[folder]
-            try:
-                self._ingest(item, manifest)
-            except DocumentError as error:
-                self.tally.skipped.append((str(item.path), str(error)))
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="swguide-embed") as pool:
+            waiting: _Job | None = None
+            for done, item in enumerate(found):
+                if progress:
+                    progress(done, len(found), item.path.name)
+                folder = item.path.parent
+                if folder not in manifests:
+                    manifests[folder] = load_manifest(folder)
+                job = self._job(item, manifests[folder], pool)
+                if waiting is not None:
+                    self._write(waiting)
+                waiting = job
+            if waiting is not None:
+                self._write(waiting)
         self._remove_gone(paths, seen.missing)
         if progress:
             progress(len(found), len(found), "done")
         return self.tally.report(started)
 
-    def _ingest(self, item: Found, manifest: Manifest) -> None:
+    def _job(self, item: Found, manifest: Manifest, pool: ThreadPoolExecutor) -> _Job | None:
+        """The document read, chunked and sent to be embedded; None when it is unchanged
+        or skipped (with its reason)."""
+        try:
+            job = self._prepare(item, manifest)
+        except DocumentError as error:
+            self.tally.skipped.append((str(item.path), str(error)))
+            return None
+        if job is not None:
+            job.vectors = pool.submit(self.embedder.embed, job.texts)
+        return job
+
+    def _prepare(self, item: Found, manifest: Manifest) -> _Job | None:
         doc = load_document(item.path, self.settings.limits.max_document_bytes)
         entry = manifest.entry_for(item.path)
         record = self._record(doc, self._document_id(item, entry), item, entry, manifest)
@@ -209,7 +242,7 @@ class _Run:
         self.tally.documents += 1
         if old is not None and _same(old, record) and set(old.chunk_ids) <= self.stored:
             self.tally.unchanged += len(old.chunk_ids)
-            return
+            return None
         chunks = chunk_document(
             doc,
             record.id,
@@ -233,13 +266,18 @@ class _Run:
         updated = [c for c in chunks if c.id in previous and previous[c.id] != c]
         texts = [embedded_text(c.document_title, c.heading_path, c.text) for c in added]
         stale = set(previous) - set(record.chunk_ids)
-        self.store.write(record, added, self.embedder.embed(texts), updated, stale)
-        self.records[record.id] = record
+        self.records[record.id] = record  # its id is taken from now on
+        return _Job(record, len(chunks), added, updated, stale, texts)
+
+    def _write(self, job: _Job) -> None:
+        assert job.vectors is not None
+        record = job.record
+        self.store.write(record, job.added, job.vectors.result(), job.updated, job.stale)
         self.stored |= set(record.chunk_ids)
-        self.tally.added += len(added)
-        self.tally.updated += len(updated)
-        self.tally.removed += len(stale)
-        self.tally.unchanged += len(chunks) - len(added) - len(updated)
+        self.tally.added += len(job.added)
+        self.tally.updated += len(job.updated)
+        self.tally.removed += len(job.stale)
+        self.tally.unchanged += job.chunks - len(job.added) - len(job.updated)
 
     def _screen(self, path: Path, texts: list[str]) -> None:
         hits = [hit for text in texts if (hit := instruction_like(text))]

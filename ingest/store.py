@@ -105,6 +105,11 @@ class ChunkStore:
             ) from None
         return cls(chunks, records, where)
 
+    def touch(self) -> None:
+        """Read one item of each collection (Chroma loads a collection's files then)."""
+        self._guard(lambda: self._chunks.get(limit=1, include=[]))
+        self._guard(lambda: self._records.get(limit=1, include=[]))
+
     @property
     def name(self) -> str:
         return self._chunks.name

@@ -71,3 +71,23 @@ def test_cache_returns_the_same_vectors(embedder: CachedEmbedder, onnx: OnnxEmbe
     texts = ["one cached sentence", "another one", "one cached sentence"]
     assert np.allclose(embedder.embed(texts), onnx.embed(texts), atol=1e-6)
     assert np.allclose(embedder.embed(texts[:1])[0], onnx.embed(texts[:1])[0], atol=1e-6)
+
+
+@pytest.mark.parametrize("batch", [4, 16])
+def test_a_whole_document_matches_the_reference_model_at_any_batch(
+    models_dir: Path, batch: int
+) -> None:
+    """Batches of like word-piece counts, padded per batch, change no vector beyond 1e-5:
+    every paragraph of the article, short and long (some over the 256-piece window)."""
+    from sentence_transformers import SentenceTransformer
+
+    import corpus
+
+    article = (corpus.DIRECTORY / "tips-for-social-media-etiquette.md").read_text("utf-8")
+    paragraphs = [p for p in article.split("\n\n") if p.strip()]
+    texts = [*paragraphs, " ".join(paragraphs[:8])]
+    onnx = OnnxEmbedder(export_dir(EmbeddingSettings(), models_dir), batch_size=batch)
+    assert max(onnx.count_tokens(t) for t in texts) > 254  # one is cut at the window
+    reference = SentenceTransformer(str(bundled_model_dir()), device="cpu")
+    expected = reference.encode(texts, normalize_embeddings=True)
+    assert np.abs(onnx.embed(texts) - expected).max() < 1e-5
