@@ -11,7 +11,8 @@ WIDTH = 88
 
 
 def answer_text(answer: Answer) -> str:
-    parts = [textwrap.fill(answer.text, WIDTH)]
+    lead = [textwrap.fill(answer.lead.replace("*", ""), WIDTH)] if answer.lead else []
+    parts = [*lead, textwrap.fill(answer.text, WIDTH)]
     for citation in answer.citations:
         parts.append(citation_text(citation))
     return "\n\n".join(parts)

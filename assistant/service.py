@@ -107,6 +107,7 @@ class Assistant:
             sentences=draft.sentences,
             fallback=draft.fallback,
             model_context=draft.context,
+            lead=draft.lead,
             timings_ms={
                 "retrieve": (retrieved - started) * 1000,
                 "answer": (done - retrieved) * 1000,

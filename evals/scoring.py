@@ -151,7 +151,7 @@ class Scored:
             "question": q.text,
             "expected": q.expected,
             "abstained": self.abstained,
-            "answer": self.answer.text,
+            "answer": self.answer.shown_text,
             "fallback": self.answer.fallback,
             "retrieval": self.retrieval,
             "markers": self.markers,

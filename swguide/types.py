@@ -205,12 +205,19 @@ class Answer:
     standalone_question: str | None = None
     settings_hash: str = ""
     model_context: tuple[tuple[str, ...], bool] | None = None
+    lead: str = ""  # where the guidance speaks to the question, shown before `text`
+
+    @property
+    def shown_text(self) -> str:
+        """The answer as every face shows it: the lead line, then the cited sentences."""
+        return f"{self.lead}\n\n{self.text}" if self.lead else self.text
 
     def to_dict(self) -> dict[str, Any]:
         return {
             "question": self.question,
             "standalone_question": self.standalone_question,
-            "answer": self.text,
+            "answer": self.shown_text,
+            "lead": self.lead,
             "abstained": self.abstained,
             "citations": [c.to_dict() for c in self.citations],
             "sentences": [s.to_dict() for s in self.sentences],

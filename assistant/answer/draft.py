@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 
 from swguide.types import Citation, SentenceCheck
+
+LEAD = "The guidance speaks to this"
 
 ABSTAIN = "The guidance here does not address this question."  # how every refusal begins
 VERBATIM = "verbatim quote"  # the reason on every sentence the extractive answerer quotes
@@ -27,3 +29,23 @@ class Draft:
     sentences: tuple[SentenceCheck, ...] = ()
     fallback: str | None = None
     context: tuple[tuple[str, ...], bool] | None = None  # chunk ids a model saw; trimmed
+    lead: str = ""
+
+
+def lead_line(citations: Sequence[Citation]) -> str:
+    """One line that is true of any answer: where the guidance speaks to the question
+    ("… under *Professional Boundaries* [1] and *Confidentiality and Privacy* [2]:"),
+    each place once with all its markers, documents named when there are several."""
+    places: dict[str, list[int]] = {}
+    several = len({c.passage.chunk.document_id for c in citations}) > 1
+    for citation in citations:
+        chunk = citation.passage.chunk
+        place = f"*{chunk.section}*"
+        if several:
+            place = f"{place} in *{chunk.document_title}*"
+        places.setdefault(place, []).append(citation.n)
+    named = [f"{place} " + "".join(f"[{n}]" for n in ns) for place, ns in places.items()]
+    if not named:
+        return ""
+    listed = named[0] if len(named) == 1 else ", ".join(named[:-1]) + f" and {named[-1]}"
+    return f"{LEAD} under {listed}:"

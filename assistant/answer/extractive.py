@@ -26,7 +26,7 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 
-from assistant.answer.draft import ABSTAIN, VERBATIM, Draft
+from assistant.answer.draft import ABSTAIN, VERBATIM, Draft, lead_line
 from assistant.retrieval.hybrid import Retrieval
 from swguide.protocols import Embedder
 from swguide.settings import AnswerSettings
@@ -223,7 +223,7 @@ def _compose(
     parts, checks = [], []
     several = len({c.passage.chunk.document_id for c in chosen}) > 1
     previous = None
-    for candidate in chosen:
+    for candidate in by_passage(chosen):
         cid = candidate.passage.chunk.id
         n = numbers.setdefault(cid, len(numbers) + 1)
         title = candidate.passage.chunk.document_title
@@ -239,7 +239,23 @@ def _compose(
     citations = tuple(
         Citation(n, by_id[cid], tuple(sorted(quotes[cid]))) for cid, n in numbers.items()
     )
-    return Draft(" ".join(parts), citations, False, best, specific, matched, tuple(checks))
+    return Draft(
+        " ".join(parts),
+        citations,
+        False,
+        best,
+        specific,
+        matched,
+        tuple(checks),
+        lead=lead_line(citations),
+    )
+
+
+def by_passage(chosen: list[Candidate]) -> list[Candidate]:
+    """The quotes grouped by passage, the passage of the best quote first; within a
+    passage, best first."""
+    order = {cid: i for i, cid in enumerate(dict.fromkeys(c.passage.chunk.id for c in chosen))}
+    return sorted(chosen, key=lambda c: order[c.passage.chunk.id])
 
 
 def abstention(topics: list[str], outside: Sequence[str] = ()) -> str:

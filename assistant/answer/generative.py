@@ -16,7 +16,7 @@ import threading
 from collections.abc import Iterator
 from dataclasses import replace
 
-from assistant.answer.draft import ABSTAIN, Draft, cited_text
+from assistant.answer.draft import ABSTAIN, Draft, cited_text, lead_line
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.prompt import Prompt, build_prompt
 from assistant.guard.claims import Claim, complete, parse_claims
@@ -138,7 +138,12 @@ class GenerativeAnswerer:
         )
         body = cited_text(shown)
         return replace(
-            base, text=body, citations=citations, sentences=tuple(checks), context=_context(prompt)
+            base,
+            text=body,
+            citations=citations,
+            sentences=tuple(checks),
+            context=_context(prompt),
+            lead=lead_line(citations),
         )
 
 

@@ -90,7 +90,7 @@ class ChatPage:
             answer = self.assistant.ask(message)
         except Exception as error:  # one line, never a traceback
             return error_line(error)
-        return "\n\n".join([answer.text, *(citation_text(c) for c in answer.citations)])
+        return "\n\n".join([answer.shown_text, *(citation_text(c) for c in answer.citations)])
 
     def _send_pending(
         self,

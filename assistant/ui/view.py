@@ -63,7 +63,7 @@ def linked(text: str, citations: Sequence[Citation], turn: int) -> str:
 
 def answer_markdown(answer: Answer, turn: int) -> str:
     searched = f"{SEARCHED}{answer.standalone_question}_\n\n" if answer.standalone_question else ""
-    return searched + linked(answer.text, answer.citations, turn)
+    return searched + linked(answer.shown_text, answer.citations, turn)
 
 
 def streaming_markdown(checks: Sequence[SentenceCheck]) -> str:

@@ -86,7 +86,7 @@ def test_the_export_is_the_record_a_supervisor_files(answer: Answer) -> None:
     assert re.fullmatch(r"\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d\+00:00", data["exported_at"])
     [turn] = data["turns"]
     assert turn["question"] == "My client [CLIENT NAME] asked. Can I?"
-    assert turn["answer"] == answer.text and turn["backend"] == "extractive"
+    assert turn["answer"] == answer.shown_text and turn["backend"] == "extractive"
     assert turn["settings_hash"] == answer.settings_hash != ""
     assert [s["verdict"] for s in turn["sentences"]] == ["supported"] * len(answer.sentences)
     for cited, citation in zip(turn["citations"], answer.citations, strict=True):
@@ -190,5 +190,7 @@ def test_a_models_answer_streams_sentence_by_sentence(
     assert len(streamed) == 2 and streamed[0].endswith("[1] …")  # one verified sentence
     assert all("30 days" not in r for r in replies)
     final = replies[-1]
-    assert final.count("](#swg-t1-c1)") == 2 and "[3]" not in final
+    lead, body = final.split("\n\n", 1)
+    assert lead.startswith("The guidance speaks to this under *") and "](#swg-t1-c1)" in lead
+    assert body.count("](#swg-t1-c1)") == 2 and "[3]" not in final
     assert "Answered by **fake:canned**" in updates[-1][6]

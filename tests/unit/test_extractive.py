@@ -3,16 +3,24 @@
 from __future__ import annotations
 
 import re
+from dataclasses import replace
 
 import pytest
 from conftest import FakeEmbedder
 
-from assistant.answer.extractive import Candidate, ExtractiveAnswerer, abstention, in_context
+from assistant.answer.draft import lead_line
+from assistant.answer.extractive import (
+    Candidate,
+    ExtractiveAnswerer,
+    abstention,
+    by_passage,
+    in_context,
+)
 from assistant.retrieval.hybrid import Retrieval
 from assistant.retrieval.lexical import LexicalIndex
 from swguide.settings import AnswerSettings
 from swguide.text import sentence_spans
-from swguide.types import Chunk, Passage
+from swguide.types import Chunk, Citation, Passage
 
 TEXTS = {
     "policy": "Share a social media policy with clients at intake.[3] Update the policy "
@@ -114,3 +122,45 @@ def test_a_carried_sentence_is_not_quoted_twice() -> None:
     before, dangling, after = (candidate("risk", i) for i in range(3))
     assert [c.span for c in in_context([before, dangling])] == [in_context([dangling])[0].span]
     assert len(in_context([dangling, before, after])) == 2
+
+
+def test_the_lead_names_each_cited_section_once_with_its_markers(
+    answerer: ExtractiveAnswerer,
+) -> None:
+    question = "Should I share a social media policy with clients or accept friend requests?"
+    draft = answerer.answer(question, retrieval(question, ["boundary", "policy"]), ["Topics"])
+    sections = {c.n: c.passage.chunk.section for c in draft.citations}
+    assert draft.lead.startswith("The guidance speaks to this under *") and draft.lead[-1] == ":"
+    for n, section in sections.items():
+        assert draft.lead.count(f"*{section}* [{n}]") == 1
+    assert len(re.findall(r"\[(\d+)\]", draft.lead)) == len(draft.citations)
+
+
+def test_lead_line_merges_one_section_and_names_documents_when_several() -> None:
+    def cited(n: int, key: str, document: str, section: str) -> Citation:
+        chunk = passage(key, n).chunk
+        moved = replace(chunk, document_id=document, document_title=document.title())
+        return Citation(n, Passage(replace(moved, heading_path=(section,)), 1.0))
+
+    one = lead_line([cited(1, "policy", "doc", "Policy"), cited(2, "risk", "doc", "Policy")])
+    assert one == "The guidance speaks to this under *Policy* [1][2]:"
+    two = lead_line([cited(1, "policy", "article", "Policy"), cited(2, "risk", "code", "1.06")])
+    assert two == (
+        "The guidance speaks to this under *Policy* in *Article* [1] and *1.06* in *Code* [2]:"
+    )
+    assert lead_line([]) == ""
+
+
+def test_quotes_are_grouped_by_passage_best_passage_first() -> None:
+    def candidate(key: str, at: int, relevance: float) -> Candidate:
+        chunk = passage(key, 0).chunk
+        span = chunk.sentences[at]
+        return Candidate(Passage(chunk, 1.0), span, chunk.text[slice(*span)], relevance, 0.0)
+
+    chosen = [candidate("risk", 0, 0.9), candidate("policy", 0, 0.8), candidate("risk", 2, 0.7)]
+    grouped = by_passage(chosen)
+    assert [(c.passage.chunk.id, c.span) for c in grouped] == [
+        ("risk", chosen[0].span),
+        ("risk", chosen[2].span),
+        ("policy", chosen[1].span),
+    ]
