@@ -6,6 +6,8 @@ import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from swguide.errors import InputError
+
 QUESTIONS = Path(__file__).with_name("questions.toml")
 CATEGORIES = {
     "direct",
@@ -29,6 +31,7 @@ class Question:
     must_not: tuple[str, ...] = ()
     follows: str | None = None
     topic: str | None = None
+    split: str | None = None  # "fit" or "held" in a file that has splits
 
     @property
     def answerable(self) -> bool:
@@ -38,10 +41,16 @@ class Question:
 @dataclass(frozen=True, slots=True)
 class Dataset:
     questions: tuple[Question, ...] = field(default_factory=tuple)
+    name: str = QUESTIONS.name  # the file, and the split when one was chosen
+    fixed: bool = True  # the suite's own questions, which the recorded baselines are for
 
 
-def load(path: Path = QUESTIONS) -> Dataset:
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
+def load(path: Path = QUESTIONS, split: str | None = None) -> Dataset:
+    """The questions of a file; with `split`, only those of that split."""
+    try:
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+    except (OSError, UnicodeDecodeError, tomllib.TOMLDecodeError) as error:
+        raise InputError(f"Cannot read questions from {path} ({error}): check the file.") from None
     questions = tuple(
         Question(
             id=q["id"],
@@ -53,10 +62,16 @@ def load(path: Path = QUESTIONS) -> Dataset:
             must_not=tuple(q.get("must_not", ())),
             follows=q.get("follows"),
             topic=q.get("topic"),
+            split=q.get("split"),
         )
-        for q in data["questions"]
+        for q in data.get("questions", ())
+        if split is None or q.get("split") == split
     )
-    return Dataset(questions)
+    if not questions:
+        which = f" of split {split!r}" if split else ""
+        raise InputError(f"{path} has no questions{which}: check the file and --split.")
+    fixed = path.resolve() == QUESTIONS.resolve() and split is None
+    return Dataset(questions, f"{path.name} ({split})" if split else path.name, fixed)
 
 
 def problems(dataset: Dataset, corpus_text: str) -> list[str]:

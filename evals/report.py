@@ -47,7 +47,7 @@ def markdown(result: Run) -> str:
     lines = [
         f"# {_title(result)}",
         "",
-        f"{len(result.scored)} questions in {result.seconds:.1f} s; settings "
+        f"{len(result.scored)} questions of {result.questions} in {result.seconds:.1f} s; settings "
         f"{result.settings_hash}.",
         "",
         "| metric | value | 95% CI | definition |",

@@ -84,8 +84,8 @@ class ChatPage:
         return self._outputs([], "", Conversation(), status="")
 
     def api(self, message: str) -> str:
-        """`/chat`: one message in; out, the answer text (one line, with its [n] markers),
-        then each citation."""
+        """`/chat`: one message in; out, the lead line (where the guidance speaks to it),
+        the answer text (one line, with its [n] markers), then each citation."""
         try:
             answer = self.assistant.ask(message)
         except Exception as error:  # one line, never a traceback

@@ -90,7 +90,8 @@ def test_chat_through_gradio_client(chat_server: ChatServer) -> None:
 
     client = Client(chat_server.url, verbose=False)
     reply = client.predict("Do I need a social media policy?", api_name="/chat")
-    answer, *citations = reply.split("\n\n")
+    lead, answer, *citations = reply.split("\n\n")
+    assert lead.startswith("The guidance speaks to this under *") and "[1]" in lead
     assert "[1]" in answer and "\n" not in answer
     assert citations[0].startswith("[1] Tips for Social Media Etiquette")
     refused = client.predict("What is the capital of Peru?", api_name="/chat")
@@ -314,7 +315,9 @@ def test_a_models_answer_streams_into_the_page(
             assert page.locator("#swg-chat a[href^='#swg-t1-c']").count() == 0  # not yet
             shot(page, "streaming")
             page.wait_for_selector("#swg-chat a[href='#swg-t1-c1']", timeout=60_000)
-            assert last.inner_text().count("[1]") == 2
+            shown = last.inner_text()
+            assert shown.startswith("The guidance speaks to this under")  # the lead: [1] once
+            assert shown.count("[1]") == 3
             assert "Answered by ollama:llama3.2" in page.inner_text("#swg-status")
         finally:
             stop(server.process)

@@ -45,6 +45,35 @@ def test_questions_are_well_formed_and_quote_the_corpus() -> None:
     }
 
 
+def test_the_clinician_questions_are_well_formed_in_two_balanced_splits() -> None:
+    path = Path(eval_run.__file__).with_name("clinician_questions.toml")
+    everything = load(path)
+    assert problems(everything, CORPUS_TEXT) == [] and not everything.fixed
+    fit, held = load(path, "fit"), load(path, "held")
+    assert len(fit.questions) + len(held.questions) == len(everything.questions) >= 40
+    for split in (fit, held):
+        answerable = sum(q.answerable for q in split.questions)
+        assert answerable >= 12 and len(split.questions) - answerable >= 4
+    assert held.name == "clinician_questions.toml (held)"
+    fixed = {q.text.lower() for q in load().questions}
+    assert not fixed & {q.text.lower() for q in everything.questions}
+
+
+def test_a_question_file_without_the_split_asked_for_is_one_line(tmp_path: Path) -> None:
+    from swguide.errors import InputError
+
+    path = tmp_path / "q.toml"
+    path.write_text(
+        '[[questions]]\nid = "x"\ncategory = "direct"\ntext = "t"\nexpected = "abstain"\n'
+    )
+    assert len(load(path).questions) == 1
+    with pytest.raises(InputError, match="has no questions of split 'held'"):
+        load(path, "held")
+    path.write_text("not toml [")
+    with pytest.raises(InputError, match="Cannot read questions"):
+        load(path)
+
+
 def test_a_broken_question_file_is_reported() -> None:
     dataset = load()
     broken = replace(
