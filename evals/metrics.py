@@ -11,6 +11,7 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from assistant.guard.guard import ATTRIBUTED
 from evals.scoring import Scored
 
 RESAMPLES = 1000
@@ -41,6 +42,8 @@ DEFINITIONS = {
     "model_sentences_shown": "share of the sentences a language model wrote that the guard showed",
     "shown_unsupported_words": "share of shown model sentences fewer than 70 % of whose "
     "content words occur in the passages they cite (a second opinion, not the guard)",
+    "model_sentences_attributed": "share of shown model sentences written without a usable "
+    "passage number and attributed by the verifier to the passage that supports them",
     "model_written": "share of answers a language model wrote whose own sentences were "
     "shown (the rest fell back to the extractive answer; none for the extractive backend)",
 }
@@ -89,6 +92,10 @@ RATIOS: dict[str, Ratio] = {
     ),
     "shown_unsupported_words": lambda s: (
         s.shown_unsupported,
+        sum(x.shown for x in s.model_sentences),
+    ),
+    "model_sentences_attributed": lambda s: (
+        sum(x.shown and ATTRIBUTED in x.reasons for x in s.model_sentences),
         sum(x.shown for x in s.model_sentences),
     ),
     "model_written": lambda s: (

@@ -3,7 +3,8 @@
 The extractive answerer runs first: when it abstains (nothing relevant was retrieved)
 no model is asked. Otherwise the model sees the top passages (as many as its context
 allows) and its reply is checked sentence by sentence as it streams. Only supported
-sentences are shown, their citations renumbered in order of first use. When fewer than
+sentences are shown, their citations renumbered in order of first use; a sentence with
+no usable passage number is shown citing the passage that supports it alone, if any. When fewer than
 `guard.min_supported_share` of the sentences are supported (or none), when the model
 says the passages do not cover the question, or when it fails midway, the extractive
 answer is shown instead and `fallback` says why; the supported sentences streamed
@@ -108,6 +109,8 @@ class GenerativeAnswerer:
         self, claim: Claim, prompt: Prompt, question: str, numbers: dict[str, int]
     ) -> SentenceCheck:
         check = self._guard.check(claim, prompt.passages, question)
+        if not claim.cited:
+            check = self._guard.attribute(claim, prompt.passages, question) or check
         if not check.supported:
             return check
         cited = tuple(numbers.setdefault(cid, len(numbers) + 1) for cid in check.cited)

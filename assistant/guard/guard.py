@@ -37,6 +37,7 @@ from swguide.text import strip_footnotes
 from swguide.types import Passage, SentenceCheck
 
 REPEAT = "repeats an earlier sentence"
+ATTRIBUTED = "attributed: written without a usable passage number, supported by this passage"
 
 
 @dataclass(frozen=True, slots=True)
@@ -108,6 +109,21 @@ class GroundingGuard:
         return SentenceCheck(
             claim.text, ids, judged.supported, judged.score, (*judged.reasons, *removed)
         )
+
+    def attribute(
+        self, claim: Claim, passages: Sequence[Passage], question: str
+    ) -> SentenceCheck | None:
+        """For a claim that names no passage it may cite: the passage that supports it
+        alone (the best supported, if several), as a check citing that passage; None when
+        none does. The number shown is then the verifier's finding, not the model's."""
+        if claim.cited or claim.repeat or not passages:
+            return None
+        judged = self.judge_many([(claim.text, [p], question) for p in passages])
+        supported = [(j.score, i) for i, j in enumerate(judged) if j.supported]
+        if not supported:
+            return None
+        score, best = max(supported)
+        return SentenceCheck(claim.text, (passages[best].chunk.id,), True, score, (ATTRIBUTED,))
 
     def judge(self, text: str, cited: Sequence[Passage], question: str) -> Judgement:
         """The verdict on `text` against the passages it cites (at least one)."""

@@ -12,7 +12,7 @@ from conftest import FakeGenerator
 from assistant.answer.draft import ABSTAIN
 from assistant.answer.generative import GenerativeAnswerer
 from assistant.answer.prompt import build_prompt
-from assistant.guard.guard import GroundingGuard
+from assistant.guard.guard import ATTRIBUTED, GroundingGuard
 from assistant.service import Assistant
 from swguide.settings import Settings
 from swguide.types import Answer, SentenceCheck
@@ -86,6 +86,28 @@ def test_bullet_items_without_full_stops_are_judged_whether_streamed_or_whole(
     answer = with_model(assistant, corpus_settings, generator).ask(QUESTION)
     assert answer.fallback is None, answer.fallback  # was: streamed, the first was "cut off"
     assert [s.shown for s in answer.sentences] == [True, True, True]
+
+
+def test_a_sentence_without_a_usable_number_is_attributed_to_the_passage_that_supports_it(
+    assistant: Assistant, corpus_settings: Settings
+) -> None:
+    invented = "Clients must be told within 30 days."
+
+    def reply(messages: list[dict[str, str]]) -> str:
+        (a,) = first_sentences(messages, 2, 1)
+        (b,) = first_sentences(messages, 1, 1)
+        return f"{a} {b} [9] {invented}"  # no number, a number no passage has, none
+
+    answer = with_model(assistant, corpus_settings, FakeGenerator(reply)).ask(QUESTION)
+    assert answer.fallback is None, answer.fallback
+    first, second, third = answer.sentences
+    assert first.shown and ATTRIBUTED in first.reasons and second.shown
+    assert not third.shown and invented not in answer.text
+    by_n = {c.n: c.passage.chunk.text for c in answer.citations}
+    for check in (first, second):  # each shown with the passage that holds it
+        (n,) = check.citations
+        assert check.text.rstrip(".") in by_n[n]
+    assert "[9]" not in answer.text
 
 
 @pytest.mark.parametrize(

@@ -13,6 +13,7 @@ import pytest
 
 import corpus
 from assistant.answer.draft import VERBATIM
+from assistant.guard.guard import ATTRIBUTED
 from evals import run as eval_run
 from evals.dataset import Question, load, problems
 from evals.metrics import DEFINITIONS, RATIOS, compute
@@ -228,7 +229,7 @@ def test_model_sentences_shown_and_a_second_opinion_on_them() -> None:
     p = [_passage(1, "Discuss the written policy at the initial interview.")]
     checks = (
         SentenceCheck("Discuss the written policy at intake.", ("c1",), True, 0.9, shown=True),
-        SentenceCheck("Invent billing codes yearly.", ("c1",), True, 0.9, shown=True),
+        SentenceCheck("Invent billing codes yearly.", ("c1",), True, 0.9, (ATTRIBUTED,), True),
         SentenceCheck("Refused.", ("c1",), False, 0.1),
         SentenceCheck("“Quoted.”", ("c1",), True, 1.0, (VERBATIM,), shown=True),
     )
@@ -238,6 +239,7 @@ def test_model_sentences_shown_and_a_second_opinion_on_them() -> None:
     metrics = compute([scored])
     assert metrics["model_sentences_shown"].value == pytest.approx(2 / 3)
     assert metrics["shown_unsupported_words"].value == pytest.approx(1 / 2)
+    assert metrics["model_sentences_attributed"].value == pytest.approx(1 / 2)
 
 
 def test_every_metric_is_defined_and_has_a_confidence_interval() -> None:
