@@ -86,5 +86,5 @@ def build_guard(settings: Settings, embedder: Embedder) -> GroundingGuard:
     against their SHA-256) or the heuristic checks."""
     from assistant.guard.verifier import load_verifier
 
-    verifier = load_verifier() if settings.guard.checker == "learned" else None
+    verifier = load_verifier(embedder) if settings.guard.checker == "learned" else None
     return GroundingGuard(embedder, settings.guard, verifier)

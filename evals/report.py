@@ -7,6 +7,7 @@ from __future__ import annotations
 import json
 import math
 from pathlib import Path
+from typing import Any
 
 from evals.metrics import DEFINITIONS, Value
 from evals.run import Run
@@ -29,8 +30,8 @@ def write(result: Run, folder: Path) -> list[Path]:
     return [*paths, folder / CHART]
 
 
-def num(value: float) -> str:
-    return "—" if math.isnan(value) else f"{value:.3f}"
+def num(value: float | None) -> str:
+    return "—" if value is None or math.isnan(value) else f"{value:.3f}"
 
 
 def ci(value: Value) -> str:
@@ -60,6 +61,7 @@ def markdown(result: Run) -> str:
         lines.append(
             f"| {c.metric} | {num(c.value)} | {c.rule} | {'pass' if c.passed else '**FAIL**'} |"
         )
+    lines += _verifier(result.verifier)
     wrong = [s for s in result.scored if not s.as_expected]
     if wrong:
         lines += ["", "Questions answered against expectation:", ""]
@@ -70,6 +72,21 @@ def markdown(result: Run) -> str:
             for s in wrong
         ]
     return "\n".join(lines) + "\n"
+
+
+def _verifier(figures: dict[str, Any]) -> list[str]:
+    """The support checker the answers use, on the labelled held pairs."""
+    if not figures:
+        return []
+    kinds = ", ".join(f"{k} {v:.2f}" for k, v in figures["by_kind"].items())
+    return [
+        "",
+        f"Support checker ({figures['checker']}) on the {figures['pairs']} labelled held pairs: "
+        f'balanced accuracy {figures["balanced_accuracy"]:.3f}; "unsupported" precision '
+        f"{num(figures['unsupported_precision'])}, recall {num(figures['unsupported_recall'])}; "
+        f"true paraphrases passed {num(figures['paraphrases_passed'])}; right per kind: {kinds}; "
+        f"{figures['ms_per_pair']} ms a pair.",
+    ]
 
 
 def chart(result: Run, path: Path) -> None:

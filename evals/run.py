@@ -55,6 +55,7 @@ class Run:
     seconds: float
     settings_hash: str
     questions: str = "questions.toml"
+    verifier: dict[str, Any] = field(default_factory=dict)
 
     @property
     def passed(self) -> bool:
@@ -69,6 +70,7 @@ class Run:
             "seconds": round(self.seconds, 1),
             "settings_hash": self.settings_hash,
             "passed": self.passed,
+            "verifier": self.verifier,
             "metrics": {
                 k: {"value": _finite(v.value), "ci95": [_finite(v.low), _finite(v.high)]}
                 for k, v in self.metrics.items()
@@ -99,6 +101,7 @@ class Answers:
     seconds: float
     settings_hash: str
     dataset: Dataset = field(default_factory=Dataset)
+    verifier: dict[str, Any] = field(default_factory=dict)
 
 
 def _finite(value: float) -> float | None:
@@ -126,8 +129,9 @@ def ask_all(
     dataset: Dataset | None = None,
 ) -> Answers:
     """Index the bundled corpus afresh in a temporary folder and ask every question."""
-    from assistant.build import build_assistant
+    from assistant.build import build_assistant, build_guard
     from assistant.guard.guard import GroundingGuard
+    from evals.support import judge_pairs
 
     dataset = dataset or load()
     started = time.perf_counter()
@@ -144,6 +148,7 @@ def ask_all(
             asked[question.id] = Asked(question, answer, relevant)
         if progress:
             progress(len(dataset.questions), len(dataset.questions), "done")
+        verifier = judge_pairs(build_guard(index.settings, index.embedder), index)
     return Answers(
         assistant.answerer.name,
         tuple(asked.values()),
@@ -151,6 +156,7 @@ def ask_all(
         time.perf_counter() - started,
         settings.fingerprint(),
         dataset,
+        verifier,
     )
 
 
@@ -181,6 +187,7 @@ def score(answers: Answers, sentinel: str | None = None) -> Run:
         answers.seconds,
         answers.settings_hash,
         answers.dataset.name,
+        answers.verifier,
     )
 
 

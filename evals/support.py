@@ -30,7 +30,8 @@ from swguide import offline
 from swguide.settings import Settings, load_settings
 
 if TYPE_CHECKING:
-    from assistant.guard.guard import Measure
+    from assistant.guard.guard import GroundingGuard, Measure
+    from evals.bundled import Bundled
 
 FOLDER = Path(__file__).with_name("calibration")
 PAIRS = FOLDER / "pairs.toml"
@@ -153,20 +154,25 @@ def _accuracy(measured: list[PairMeasure], sim: float, cov: float) -> float:
 
 def checker_figures(settings: Settings, split: str = "held") -> dict[str, Any]:
     """The guard `settings.guard.checker` names, judged on one split of the labelled
-    pairs: balanced accuracy, precision and recall of "unsupported", right per kind,
-    true paraphrases passed, and milliseconds per pair (judged in one batch)."""
-    import time
-
+    pairs (see `judge_pairs`)."""
     from assistant.build import build_guard
     from evals.bundled import bundled_index
 
-    pairs = [p for p in load_pairs() if p.split == split]
     with bundled_index(settings) as index:
-        guard = build_guard(index.settings, index.embedder)
-        items = [(p.sentence, index.passages(list(p.evidence)), p.question) for p in pairs]
-        started = time.perf_counter()
-        said = [j.supported for j in guard.judge_many(items)]
-        seconds = time.perf_counter() - started
+        return judge_pairs(build_guard(index.settings, index.embedder), index, split)
+
+
+def judge_pairs(guard: GroundingGuard, index: Bundled, split: str = "held") -> dict[str, Any]:
+    """A guard on one split of the labelled pairs: balanced accuracy, precision and
+    recall of "unsupported", right per kind, true paraphrases passed, and milliseconds
+    per pair (judged in one batch)."""
+    import time
+
+    pairs = [p for p in load_pairs() if p.split == split]
+    items = [(p.sentence, index.passages(list(p.evidence)), p.question) for p in pairs]
+    started = time.perf_counter()
+    said = [j.supported for j in guard.judge_many(items)]
+    seconds = time.perf_counter() - started
     truth = [p.label for p in pairs]
     caught = sum(not s and not t for s, t in zip(said, truth, strict=True))
     flagged, unsupported = said.count(False), truth.count(False)

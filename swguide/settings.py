@@ -166,10 +166,11 @@ class LLMSettings(_Section):
 
 class GuardSettings(_Section):
     checker: Literal["learned", "heuristic"] = Field(
-        "heuristic",
+        "learned",
         description=(
-            "What decides support: the learned verifier (a cross-encoder, "
-            "assistant/guard/model) or the heuristic checks (similarity and word coverage)."
+            "What decides support: the learned verifier (trees over how a sentence lines "
+            "up with a passage, assistant/guard/model) or the heuristic checks alone "
+            "(similarity and word coverage)."
         ),
     )
     # Calibrated by `python -m evals.support` (evals/calibration/guard.json).

@@ -78,7 +78,7 @@ def _screening(settings: Settings) -> str:
 
 def _guard(settings: Settings) -> str:
     """Which checker decides support, and whether it can load."""
-    from assistant.guard.verifier import load_verifier, shipped_record
+    from assistant.guard.verifier import shipped_record
 
     if settings.guard.checker == "heuristic":
         return (
@@ -86,13 +86,14 @@ def _guard(settings: Settings) -> str:
             f"coverage >= {settings.guard.min_coverage}); guard.checker = learned for the verifier"
         )
     try:
-        verifier = load_verifier()
+        record = shipped_record()
     except SwguideError as error:
         return f"guard: {error}"
-    held = shipped_record()["held"]
+    held = record["held"]
     return (
-        f"guard: learned verifier, SHA-256 checked, threshold {verifier.threshold} "
-        f"(held HaluEval balanced accuracy {held['halueval']:.3f})"
+        f"guard: learned verifier, SHA-256 checked, threshold {record['threshold']} "
+        f"(held: HaluEval balanced accuracy {held['halueval']:.3f}, the labelled pairs "
+        f"{record['calibration_held']['balanced_accuracy']:.3f})"
     )
 
 

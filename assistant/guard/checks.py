@@ -7,8 +7,10 @@ from __future__ import annotations
 import itertools
 import re
 from collections.abc import Sequence
+from dataclasses import dataclass
+from difflib import SequenceMatcher
 
-from swguide.text import NUMBER, TOKEN, stems
+from swguide.text import NUMBER, TOKEN, sentence_spans, stems
 
 NEGATIONS = frozenset(
     [
@@ -174,17 +176,92 @@ def hard_checks(claim: str, cited: str, closest: list[str], question: str) -> li
     return reasons
 
 
-def precise_checks(claim: str, passage: str) -> list[str]:
-    """The hard checks kept beside the learned verifier, against the passage that
-    supports the claim best: a bare verdict, a number or frequency the passage does not
-    hold, and an obligation ("must", "have to") where the passage has none."""
-    reasons = _verdict_and_numbers(claim, passage)
+def precise_checks(claim: str, passage: str, question: str = "") -> list[str]:
+    """The hard checks kept beside the learned verifier, each against the whole passage
+    that supports the claim best (narrower than the heuristic's closest sentences, so
+    they fire only on what the passage lacks outright): a bare verdict; a number or
+    frequency; an obligation ("must", "have to"); a word of permission ("acceptable");
+    a stance word ("optional", "prevents"); a name or acronym that neither the
+    passage's sentences the claim lines up with best nor the question hold ("ASWB has
+    developed …" where NASW did, and ASWB is named elsewhere)."""
+    return [
+        _precise_reason(k, missing) for k, missing in precise_failures(claim, passage, question)
+    ]
+
+
+PRECISE = {
+    "verdict": "answers yes or no, which the passages do not",
+    "number": "number or frequency",
+    "obligation": "'obligation' wording not in the cited passage",
+    "permission": "word of permission",
+    "stance": "stance word",
+    "name": "name",
+}
+
+
+def _precise_reason(kind: str, missing: list[str]) -> str:
+    if kind in ("verdict", "obligation"):
+        return PRECISE[kind]
+    return f"{PRECISE[kind]} {listed(missing)} not in the cited passage"
+
+
+def precise_failures(claim: str, passage: str, question: str) -> list[tuple[str, list[str]]]:
+    """(kind, what is missing) for each precise check the claim fails."""
+    sentences = [passage[a:b] for a, b in sentence_spans(passage)] or [passage]
+    found = {
+        "verdict": ["yes/no"] if VERDICT.match(claim) else [],
+        "number": sorted(_numbers_in(claim) - _numbers_in(passage)),
+        "obligation": ["must"] if _new_obligation(claim, passage) else [],
+        "permission": sorted(
+            (PERMISSION_WORDS & set(_modal_words(claim))) - set(_modal_words(passage))
+        ),
+        "stance": sorted(_stances(claim) - _stances(passage)),
+        "name": _missing_names(claim, passage, sentences, question),
+    }
+    return [(kind, missing) for kind, missing in found.items() if missing]
+
+
+def _missing_names(claim: str, passage: str, sentences: list[str], question: str) -> list[str]:
+    """Names the passage lacks: a capitalised word anywhere in it (a possessive's "'s"
+    aside), an acronym in the sentences the claim lines up with best ("ASWB has
+    developed …" where NASW did, though ASWB is named elsewhere), or in the question."""
+    missing = []
+    for part in [claim[a:b] for a, b in sentence_spans(claim)] or [claim]:
+        for name in _names(part):
+            name = re.sub(r"['’]s$", "", name)
+            where = best_window(part, sentences).text if name.isupper() else passage
+            if len(name) > 1 and not _mentions(f"{where} {question}", name):
+                missing.append(name)
+    return list(dict.fromkeys(missing))
+
+
+@dataclass(frozen=True, slots=True)
+class Window:
+    """The passage's sentence, or pair of adjacent sentences, a claim lines up with
+    best, and the alignment of the claim's words (in order) against it."""
+
+    text: str
+    match: SequenceMatcher[str]
+
+
+def best_window(claim: str, sentences: Sequence[str]) -> Window:
+    words = [w.lower() for w in TOKEN.findall(claim)]
+    windows = [*sentences, *(f"{a} {b}" for a, b in itertools.pairwise(sentences))]
+    found = [
+        Window(
+            w, SequenceMatcher(None, words, [t.lower() for t in TOKEN.findall(w)], autojunk=False)
+        )
+        for w in windows
+    ]
+    return max(found, key=lambda w: sum(b.size for b in w.match.get_matching_blocks()))
+
+
+def _new_obligation(claim: str, passage: str) -> bool:
+    """ "must", "have to", "required" in the claim, and no obligation in the passage."""
     obligation = DIRECTIVES["obligation"] - {"need", "needs", "essential"}
-    if obligation & set(_modal_words(claim)) and not DIRECTIVES["obligation"] & set(
+    return bool(obligation & set(_modal_words(claim))) and not DIRECTIVES["obligation"] & set(
         _modal_words(passage)
-    ):
-        reasons.append("'obligation' wording not in the cited passage")
-    return reasons
+    )
 
 
 def _verdict_and_numbers(claim: str, cited: str) -> list[str]:
@@ -297,3 +374,21 @@ def below(name: str, value: float, floor: float) -> list[str]:
 
 def listed(items: Sequence[object]) -> str:
     return ", ".join(f"'{i}'" if isinstance(i, str) else f"[{i}]" for i in items)
+
+
+def check_flags(claim: str, passage: str, closest: list[str], question: str) -> dict[str, bool]:
+    """Each hard check on its own, as a flag (the learned verifier reads them as
+    features): does it fire on this claim against this passage and its closest
+    sentences?"""
+    near = " ".join(closest)
+    numbers = _numbers_in(claim) - _numbers_in(passage)
+    names = [n for n in _names(claim) if not _mentions(f"{near} {question}", n)]
+    return {
+        "verdict": VERDICT.match(claim) is not None,
+        "number": bool(numbers),
+        "name": bool(names),
+        "directive": bool(_directives(claim, near)),
+        "stance": bool(_stances(claim) - _stances(near)),
+        "negation": bool(_negation(claim, closest)),
+        "obligation": _new_obligation(claim, passage),
+    }

@@ -31,6 +31,7 @@ import numpy as np
 
 from assistant.guard.checks import below, coverage, hard_checks, listed, precise_checks
 from assistant.guard.claims import Claim
+from assistant.guard.features import warm
 from swguide.protocols import Embedder
 from swguide.settings import GuardSettings
 from swguide.text import strip_footnotes
@@ -140,12 +141,12 @@ class GroundingGuard:
         ]
         probs = self._verifier.probabilities(triples)
         out, at = [], 0
-        for text, cited, _ in items:
+        for text, cited, question in items:
             mine = probs[at : at + len(cited)]
             at += len(cited)
             best = int(np.argmax(mine))
             failures = [
-                *precise_checks(text, strip_footnotes(cited[best].chunk.text)),
+                *precise_checks(text, strip_footnotes(cited[best].chunk.text), question),
                 *below("support", float(mine[best]), self._verifier.threshold),
             ]
             out.append(Judgement(not failures, float(mine[best]), tuple(failures), best))
@@ -182,7 +183,8 @@ class GroundingGuard:
         """Embed the passages' sentences now (the cache keeps them), e.g. while a model
         is still writing, so that checking its sentences later costs little."""
         if self._verifier is not None:
-            return  # the verifier reads each (sentence, passage) pair whole
+            warm([strip_footnotes(p.chunk.text) for p in passages], self._embedder)
+            return
         self._embedder.embed([t for p in passages for t in p.chunk.sentence_texts()])
 
     def _evidence(self, cited: list[Passage]) -> tuple[list[str], np.ndarray, list[int]]:

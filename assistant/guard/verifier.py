@@ -1,11 +1,12 @@
-"""The learned support verifier: a cross-encoder that reads a claim (and the question)
-against one passage and gives the probability that the passage supports the claim.
+"""The learned support verifier: P(the passage supports the claim) for (claim, passage,
+question) triples.
 
-Trained by `make train-verifier` (tools/train_verifier.py) from the bundled MiniLM
-encoder on HaluEval and in-domain pairs; shipped in `assistant/guard/model/` as ONNX
-with its tokenizer and a record (`verifier.json`: SHA-256 of both files, the threshold
-chosen on the tune split, the held split's figures). Both files are checked against
-the record on every load. Pairs are scored in batches of similar length.
+It reads what `assistant.guard.features` measures of each triple (through the index's
+own embedder) with a small trained head, shipped in `assistant/guard/model/` as ONNX
+with a record (`verifier.json`: the head's SHA-256, checked on every load, the feature
+names it was trained on, the threshold chosen on the tune split, the held split's
+figures). Trained by `make train-verifier` (tools/train_verifier.py); see the model card
+(`assistant/guard/model/CARD.md`).
 """
 
 from __future__ import annotations
@@ -16,73 +17,55 @@ from typing import Any
 
 import numpy as np
 
-from ingest.embedding import checked_record, onnx_feed
+from assistant.guard.features import NAMES, features
+from ingest.embedding import checked_record
+from swguide.errors import ModelError
+from swguide.protocols import Embedder
 
 FOLDER = Path(__file__).with_name("model")
 RECORD = "verifier.json"
-BATCH = 16
+HEAD = "verifier.onnx"
+FIX = "reinstall swguide or run `make train-verifier`"
 
 
-def claim_text(claim: str, question: str) -> str:
-    """The first segment the cross-encoder reads (as in training)."""
-    return f"{claim} (question: {question})" if question else claim
-
-
-class OnnxVerifier:
+class FeatureVerifier:
     """P(supported) for (claim, passage, question) triples."""
 
-    def __init__(
-        self, onnx: Path, tokenizer: Path, threshold: float, max_length: int = 256
-    ) -> None:
+    def __init__(self, embedder: Embedder, head: Path, threshold: float) -> None:
         import onnxruntime
-        from tokenizers import Tokenizer
 
         onnxruntime.disable_telemetry_events()  # and ORT_DISABLE_TELEMETRY (offline.py)
-        file = tokenizer / "tokenizer.json" if tokenizer.is_dir() else tokenizer
-        self._tokenizer: Tokenizer = Tokenizer.from_file(str(file))
-        self._tokenizer.enable_truncation(max_length=max_length, strategy="longest_first")
-        self._tokenizer.enable_padding()
         options = onnxruntime.SessionOptions()
         options.log_severity_level = 3
+        options.intra_op_num_threads = 1  # a few hundred multiply-adds a row
         self._session: onnxruntime.InferenceSession = onnxruntime.InferenceSession(
-            str(onnx), options, providers=["CPUExecutionProvider"]
+            str(head), options, providers=["CPUExecutionProvider"]
         )
+        self._embedder = embedder
         self.threshold = threshold
 
     def probabilities(self, triples: Sequence[tuple[str, str, str]]) -> np.ndarray:
-        """P(supported) for each (claim, passage, question), batched by length."""
-        out = np.empty(len(triples), dtype=np.float32)
-        order = sorted(range(len(triples)), key=lambda i: len(triples[i][0] + triples[i][1]))
-        for at in range(0, len(order), BATCH):
-            batch = order[at : at + BATCH]
-            out[batch] = self._run([triples[i] for i in batch])
-        return out
+        """P(supported) for each (claim, passage, question), all in one batch."""
+        if not triples:
+            return np.zeros(0, dtype=np.float32)
+        return self.score(features(triples, self._embedder))
 
-    def _run(self, triples: list[tuple[str, str, str]]) -> np.ndarray:
-        feed = onnx_feed(
-            self._tokenizer.encode_batch(
-                [(claim_text(claim, question), passage) for claim, passage, question in triples]
-            )
-        )
-        logits = np.asarray(self._session.run(None, feed)[0], dtype=np.float32).reshape(-1)
-        return 1.0 / (1.0 + np.exp(-logits))
+    def score(self, rows: np.ndarray) -> np.ndarray:
+        """P(supported) for rows of features (as `features` makes them)."""
+        out = self._session.run(["probabilities"], {"features": rows.astype(np.float32)})[0]
+        return np.asarray(out, dtype=np.float32)[:, 1]
 
 
-def load_verifier(folder: Path = FOLDER) -> OnnxVerifier:
-    """The shipped verifier, after checking its files against its record."""
+def load_verifier(embedder: Embedder, folder: Path = FOLDER) -> FeatureVerifier:
+    """The shipped verifier, after checking its head against its record."""
     record = shipped_record(folder)
-    return OnnxVerifier(
-        folder / "verifier.onnx",
-        folder / "tokenizer.json",
-        float(record["threshold"]),
-        int(record["max_length"]),
-    )
+    return FeatureVerifier(embedder, folder / HEAD, float(record["threshold"]))
 
 
 def shipped_record(folder: Path = FOLDER) -> dict[str, Any]:
-    """The verifier's record, its weights and tokenizer checked against it."""
-    return checked_record(
-        folder / RECORD,
-        (("verifier.onnx", "onnx_sha256"), ("tokenizer.json", "tokenizer_sha256")),
-        "reinstall swguide or run `make train-verifier`",
-    )
+    """The verifier's record, its head checked against it and its features the ones
+    this code measures."""
+    record = checked_record(folder / RECORD, ((HEAD, "onnx_sha256"),), FIX)
+    if tuple(record.get("features", ())) != NAMES:
+        raise ModelError(f"{folder / HEAD} was trained on other features: {FIX}.")
+    return record

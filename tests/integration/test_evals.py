@@ -108,3 +108,19 @@ def test_the_checker_figures_judge_the_held_pairs_as_the_calibration_did(
     )
     assert figures["unsupported_precision"] == round(caught / flagged, 4)
     assert 0 < figures["paraphrases_passed"] < 1  # pairs the heuristic refuses exist
+
+
+@pytest.mark.slow
+def test_the_suite_reports_the_learned_verifier_as_its_training_recorded_it(
+    answers: Answers,
+) -> None:
+    """The guard the answers use (the learned verifier by default) judges the labelled
+    held pairs exactly as `make train-verifier` recorded, and the report says so."""
+    from assistant.guard.verifier import shipped_record
+
+    recorded = shipped_record()["calibration_held"]
+    figures = score(answers).summary()["verifier"]
+    assert figures["checker"] == "learned" and figures["pairs"] == recorded["pairs"]
+    for key in ("balanced_accuracy", "unsupported_precision", "unsupported_recall"):
+        assert figures[key] == pytest.approx(recorded[key], abs=1e-4), key
+    assert figures["balanced_accuracy"] >= 0.88  # the heuristic's is 0.891

@@ -6,6 +6,7 @@ import pytest
 
 from assistant.guard.claims import parse_claims
 from assistant.guard.guard import GroundingGuard
+from assistant.guard.verifier import load_verifier
 from assistant.service import Assistant
 from swguide.settings import GuardSettings
 from swguide.types import Passage
@@ -27,9 +28,14 @@ def passages(assistant: Assistant) -> list[Passage]:
     return [Passage(next(c for c in chunks if c.text.startswith(o)), 1.0) for o in OPENINGS]
 
 
-@pytest.fixture(scope="module")
-def guard(assistant: Assistant) -> GroundingGuard:
-    return GroundingGuard(assistant.extractive._embedder, GuardSettings())
+@pytest.fixture(scope="module", params=["learned", "heuristic"])
+def guard(assistant: Assistant, request: pytest.FixtureRequest) -> GroundingGuard:
+    """Both support checkers `guard.checker` can name, the shipped verifier's head
+    SHA-256 checked."""
+    embedder = assistant.extractive._embedder
+    if request.param == "heuristic":
+        return GroundingGuard(embedder, GuardSettings())
+    return GroundingGuard(embedder, GuardSettings(), load_verifier(embedder))
 
 
 SUPPORTED = [
@@ -123,8 +129,10 @@ def test_names_from_the_question_are_context_not_claims(
         "could lead to boundary violations. [1]"
     )
     (claim,) = parse_claims(sentence, len(passages))
-    assert guard.check(claim, passages, QUESTION).supported
-    assert not guard.check(claim, passages, "Is Twitter different?").supported
+    if guard.checker == "heuristic":  # the learned verifier refuses it either way (0.26)
+        assert guard.check(claim, passages, QUESTION).supported
+    refused = guard.check(claim, passages, "Is Twitter different?")
+    assert not refused.supported and any("'LinkedIn'" in r for r in refused.reasons)
 
 
 @pytest.mark.parametrize(

@@ -88,4 +88,26 @@ def test_many_sentences_are_read_in_one_batch(guard: GroundingGuard) -> None:
 
 def test_a_missing_verifier_says_how_to_get_one(tmp_path: Path) -> None:
     with pytest.raises(ModelError, match="make train-verifier"):
-        load_verifier(tmp_path)
+        load_verifier(FakeEmbedder(), tmp_path)
+
+
+def test_the_precise_checks_read_what_the_passage_lacks_outright() -> None:
+    passage = (
+        "NASW has developed a Sample Social Media Policy. "
+        "NASW, ASWB, CSWE and CSWA wrote the Technology Standards. "
+        "Maintaining professional boundaries is essential."
+    )
+    cases = {
+        "ASWB has developed a Sample Social Media Policy.": "name 'ASWB'",
+        "It is acceptable to be friends with clients online.": "permission 'acceptable'",
+        "Maintaining professional boundaries is optional.": "stance word 'option'",
+        "NASW has developed a Sample Social Media Policy twice.": "number or frequency '2'",
+    }
+    for claim, reason in cases.items():
+        assert any(reason in r for r in precise_checks(claim, passage)), claim
+    for faithful in (
+        "NASW has developed a Sample Social Media Policy.",
+        "ASWB, CSWE and CSWA wrote the Technology Standards with NASW.",
+        "Maintaining professional boundaries on LinkedIn is essential.",  # the question's
+    ):
+        assert precise_checks(faithful, passage, "Can I use LinkedIn?") == [], faithful
