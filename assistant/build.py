@@ -77,8 +77,15 @@ def build_assistant(
         answerer=answerer,
         follow_ups=FollowUps(choice.generator),
         backend_reason=choice.reason,
-        settings_hash=settings.fingerprint(),
+        settings_hash=answer_fingerprint(settings),
     )
+
+
+def answer_fingerprint(settings: Settings) -> str:
+    """The settings' hash, the prompt's included: what the answers' `settings_hash` is."""
+    from assistant.answer.prompt import PROMPT_SHA256
+
+    return settings.fingerprint(PROMPT_SHA256)
 
 
 def build_guard(settings: Settings, embedder: Embedder) -> GroundingGuard:

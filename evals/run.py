@@ -129,7 +129,7 @@ def ask_all(
     dataset: Dataset | None = None,
 ) -> Answers:
     """Index the bundled corpus afresh in a temporary folder and ask every question."""
-    from assistant.build import build_assistant, build_guard
+    from assistant.build import answer_fingerprint, build_assistant, build_guard
     from assistant.guard.guard import GroundingGuard
     from evals.support import judge_pairs
 
@@ -154,7 +154,7 @@ def ask_all(
         tuple(asked.values()),
         Scorer(GroundingGuard(index.embedder, index.settings.guard)),
         time.perf_counter() - started,
-        settings.fingerprint(),
+        answer_fingerprint(settings),
         dataset,
         verifier,
     )

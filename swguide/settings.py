@@ -309,12 +309,14 @@ class Settings(BaseSettings):
 
         return self.lexicon_file or corpus.DIRECTORY / "lexicon.toml"
 
-    def fingerprint(self) -> str:
+    def fingerprint(self, *versions: str) -> str:
         """A short hash of every setting that changes what an answer says, the lexicon's
-        words included (paper-qa hashes its whole settings dump the same way)."""
+        words and the `versions` of what else does (the prompt's hash) included
+        (paper-qa hashes its whole settings dump the same way)."""
         relevant = self.model_dump(
             mode="json", include={"embedding", "chunking", "retrieval", "answer", "llm", "guard"}
         )
+        relevant["versions"] = list(versions)
         try:
             relevant["lexicon"] = hashlib.sha256(self.lexicon_path.read_bytes()).hexdigest()
         except OSError:

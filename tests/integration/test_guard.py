@@ -99,6 +99,11 @@ UNSUPPORTED = {
     "in Private Practice. [2]",
     "frequency invented": "This policy should be discussed with the client and updated "
     "annually. [2]",
+    # Unrelated sentences: trees once trained on HaluEval's dialogue passed the first at 0.94.
+    "unrelated": "I love pizza. [1]",
+    "unrelated, in the passage's frame": "This applies to both billing and tax returns. [1]",
+    "unrelated advice": "It is important to file taxes early. [4]",
+    "unrelated hobby": "Social workers enjoy hiking on weekends. [1]",
 }
 
 

@@ -99,3 +99,12 @@ def test_ollama_clients_are_built_without_touching_the_environment(
     for reader in readers:
         reader.join()
     assert len(seen) > 20 and set(seen) == {"127.0.0.1:11500"}
+
+
+def test_the_answers_hash_changes_with_the_prompt(tmp_path: Path) -> None:
+    from assistant.answer.prompt import PROMPT_SHA256
+    from assistant.build import answer_fingerprint
+
+    settings = load_settings(data_dir=tmp_path)
+    assert answer_fingerprint(settings) == settings.fingerprint(PROMPT_SHA256)
+    assert settings.fingerprint(PROMPT_SHA256) != settings.fingerprint("another prompt")
