@@ -41,7 +41,7 @@ import verifier_data  # noqa: E402
 
 from assistant.guard import checks as check_code  # noqa: E402
 from assistant.guard import features as feature_code  # noqa: E402
-from assistant.guard.checks import precise_checks, precise_failures  # noqa: E402
+from assistant.guard.checks import precise_failures  # noqa: E402
 
 OUT = REPO / "assistant" / "guard" / "model"
 SEED = 13
@@ -138,9 +138,8 @@ class Rows:
     def __init__(self, pairs: list[dict[str, Any]], table: np.ndarray) -> None:
         self.pairs, self.table = pairs, table
         self.labels = np.array([p["label"] for p in pairs], dtype=np.float32)
-        self.vetoed = np.array(
-            [bool(precise_checks(p["claim"], p["passage"], p["question"])) for p in pairs]
-        )
+        self.failures = [precise_failures(p["claim"], p["passage"], p["question"]) for p in pairs]
+        self.vetoed = np.array([bool(f) for f in self.failures])
 
     def mask(self, split: str, sources: tuple[str, ...]) -> np.ndarray:
         return np.array([p["split"] == split and p["source"] in sources for p in self.pairs])
@@ -302,11 +301,11 @@ def check_precision(rows: Rows) -> dict[str, dict[str, dict[str, float]]]:
     often it fires, and how often the pair it fires on is indeed unsupported."""
     groups = {g: (g,) for g in GROUPS} | {"in-domain": ("domain", "calibration")}
     found: dict[str, dict[str, list[int]]] = {}
-    for pair, label in zip(rows.pairs, rows.labels, strict=True):
+    for pair, label, failed in zip(rows.pairs, rows.labels, rows.failures, strict=True):
         if pair["split"] == "train":
             continue
         group = next(g for g, sources in groups.items() if pair["source"] in sources)
-        for kind, _ in precise_failures(pair["claim"], pair["passage"], pair["question"]):
+        for kind, _ in failed:
             counts = found.setdefault(kind, {}).setdefault(group, [0, 0])
             counts[0] += 1
             counts[1] += int(label == 0)

@@ -112,12 +112,11 @@ def _missing_words(claim: str, passage: _Passage) -> list[str]:
 
 def _row(claim: str, passage: _Passage, question: str, embedder: Embedder) -> list[float]:
     vector = embedder.embed([claim])[0]
-    windows = _windows(embedder.embed(passage.sentences))
-    similarity = windows @ vector
-    closest = [
-        passage.sentences[i] for i in np.argsort(-(windows[: len(passage.sentences)] @ vector))[:2]
-    ]
-    soft, worst, unmatched = _soft(claim, passage, embedder)
+    evidence = windows(embedder.embed(passage.sentences))
+    similarity = evidence @ vector
+    closest = [passage.sentences[i] for i in np.argsort(-similarity[: len(passage.sentences)])[:2]]
+    missing = _missing_words(claim, passage)
+    soft, worst, unmatched = _soft(claim, missing, passage, embedder)
     flags = check_flags(claim, passage.text, closest, question)
     return [
         float(similarity.max()),
@@ -128,7 +127,7 @@ def _row(claim: str, passage: _Passage, question: str, embedder: Embedder) -> li
         _question_share(claim, passage, question),
         soft,
         worst,
-        min(1.0, len(_missing_words(claim, passage)) / 10),
+        min(1.0, len(missing) / 10),
         min(1.0, unmatched / 5),
         *alignment(claim, passage.sentences),
         *(float(flags[name]) for name in FLAGS),
@@ -151,23 +150,25 @@ def alignment(claim: str, sentences: Sequence[str]) -> tuple[float, float, float
     return matched / len(words), added / len(words), min(1.0, short / 3)
 
 
-def _windows(vectors: np.ndarray) -> np.ndarray:
-    """Each sentence, and each pair of adjacent ones (their mean direction)."""
+def windows(vectors: np.ndarray) -> np.ndarray:
+    """Each sentence's vector, then each pair of adjacent ones' (their mean direction)."""
     pairs = vectors[:-1] + vectors[1:]
     norms = np.linalg.norm(pairs, axis=1, keepdims=True)
     return np.concatenate([vectors, pairs / np.maximum(norms, 1e-9)])
 
 
-def _soft(claim: str, passage: _Passage, embedder: Embedder) -> tuple[float, float, int]:
+def _soft(
+    claim: str, missing: list[str], passage: _Passage, embedder: Embedder
+) -> tuple[float, float, int]:
     """Mean and worst closeness of the claim's content words to the passage's words
-    (1 for a word it holds), and how many words match nothing."""
-    words = _content_words(claim)
-    missing = _missing_words(claim, passage)
-    if not words or not missing or not passage.words:
-        return (1.0, 1.0, 0) if not missing else (0.0, 0.0, len(missing))
+    (1 for a word it holds), and how many of the `missing` ones match nothing."""
+    if not missing:
+        return 1.0, 1.0, 0
+    if not passage.words:
+        return 0.0, 0.0, len(missing)
     closeness = (embedder.embed(missing) @ embedder.embed(passage.words).T).max(axis=1)
-    found = len(words) - len(missing)
-    mean = (found + float(closeness.sum())) / len(words)
+    words = len(_content_words(claim))
+    mean = (words - len(missing) + float(closeness.sum())) / words
     return mean, float(closeness.min()), int((closeness < UNMATCHED).sum())
 
 

@@ -31,7 +31,7 @@ import numpy as np
 
 from assistant.guard.checks import below, coverage, hard_checks, listed, precise_checks
 from assistant.guard.claims import Claim
-from assistant.guard.features import warm
+from assistant.guard.features import warm, windows
 from swguide.protocols import Embedder
 from swguide.settings import GuardSettings
 from swguide.text import strip_footnotes
@@ -195,14 +195,7 @@ class GroundingGuard:
         owners: list[int] = []
         for index, passage in enumerate(cited):
             sentences = passage.chunk.sentence_texts()
-            vectors = self._embedder.embed(sentences)
-            texts += sentences
-            rows.append(vectors)
+            texts += [*sentences, *(f"{a} {b}" for a, b in itertools.pairwise(sentences))]
+            rows.append(windows(self._embedder.embed(sentences)))
             owners += [index] * (2 * len(sentences) - 1 if sentences else 0)
-            for (a, b), (va, vb) in zip(
-                itertools.pairwise(sentences), itertools.pairwise(vectors), strict=True
-            ):
-                texts.append(f"{a} {b}")
-                pair = va + vb
-                rows.append((pair / np.linalg.norm(pair))[None, :])
         return texts, np.concatenate(rows), owners
