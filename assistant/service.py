@@ -102,7 +102,10 @@ class Assistant:
             citations=draft.citations,
             passages=retrieval.passages,
             backend=self.answerer.name,
-            backend_reason=self.backend_reason,
+            backend_reason=f"{self.backend_reason}; {draft.mode}"
+            if draft.mode
+            else self.backend_reason,
+            model_written=draft.written,
             settings_hash=self.settings_hash,
             sentences=draft.sentences,
             fallback=draft.fallback,

@@ -3,12 +3,17 @@
 from __future__ import annotations
 
 import sys
+from collections.abc import Callable
 from pathlib import Path
+from typing import TYPE_CHECKING, Any
 
 import click
 
 from swguide.console import LLM_HELP, Context, say
 from swguide.errors import InputError
+
+if TYPE_CHECKING:
+    from evals.run import Run
 
 
 @click.command(name="eval")
@@ -23,7 +28,14 @@ from swguide.errors import InputError
     "--baseline",
     help="Score a deliberately bad sentinel answerer instead (the gate must fail it): "
     "no-citations, cite-everything, wrong-citation-numbers, always-abstain, "
-    "invented-sentence, dangling-quotes, buried-answer.",
+    "invented-sentence, dangling-quotes, buried-answer, model-silent (with --llm).",
+)
+@click.option(
+    "--spoil",
+    multiple=True,
+    metavar="BASELINE",
+    help="Also score the same answers as this sentinel baseline would spoil them "
+    "(repeatable): each must fail the gate, or the command exits 1.",
 )
 @click.option("--record", is_flag=True, help="Save the scores as the backend's new baseline.")
 @click.option(
@@ -42,33 +54,51 @@ def evaluate(
     record: bool,
     questions: Path | None,
     split: str | None,
+    spoil: tuple[str, ...],
 ) -> None:
     """Run the fixed questions, score them, and gate (exit 1 when a threshold is missed)."""
     from evals import report
     from evals.dataset import QUESTIONS, load
+    from evals.run import ask_all, known, score
     from evals.run import record as save_baseline
-    from evals.run import run
 
     if record and baseline:
         raise InputError("--record saves a real backend's scores: leave out --baseline.")
+    for name in filter(None, (baseline, *spoil)):
+        known(name)
     dataset = load(questions or QUESTIONS, split)
     if record and not dataset.fixed:
         raise InputError("--record saves scores on the fixed questions: leave out --questions.")
-    live = sys.stderr.isatty()
     with click.progressbar(length=1, label="eval", file=sys.stderr) as bar:
-
-        def progress(done: int, total: int, question: str) -> None:
-            bar.length = total
-            if live:
-                bar.label = f"eval {question:>5}"
-            bar.update(done - bar.pos)
-
-        result = run(obj.settings(), llm=llm, sentinel=baseline, progress=progress, dataset=dataset)
+        answers = ask_all(obj.settings(), llm, _progress(bar), dataset)
+    result = score(answers, baseline)
+    spoiled = [score(answers, name) for name in spoil]
     say(report.markdown(result), nl=False)
     if folder is not None:
         for path in report.write(result, folder):
             say(f"wrote {path}", err=True)
     if record:
         say(f"recorded {save_baseline(result)}", err=True)
-    if not result.passed:
+    for bad in spoiled:
+        say(_sentinel_line(bad), err=True)
+    if not result.passed or any(bad.passed for bad in spoiled):
         sys.exit(1)
+
+
+def _progress(bar: Any) -> Callable[[int, int, str], None]:
+    live = sys.stderr.isatty()
+
+    def progress(done: int, total: int, question: str) -> None:
+        bar.length = total
+        if live:
+            bar.label = f"eval {question:>5}"
+        bar.update(done - bar.pos)
+
+    return progress
+
+
+def _sentinel_line(spoiled: Run) -> str:
+    if spoiled.passed:
+        return f"sentinel {spoiled.sentinel} passes the gate, but it must fail"
+    failed = ", ".join(c.metric for c in spoiled.checks if not c.passed)
+    return f"sentinel {spoiled.sentinel} fails the gate, as it must ({failed})"

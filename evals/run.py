@@ -24,7 +24,7 @@ from evals.bundled import bundled_index
 from evals.dataset import Dataset, Question, load
 from evals.metrics import Value, compute
 from evals.scoring import Scored, Scorer
-from evals.sentinels import SENTINELS
+from evals.sentinels import MODEL_ONLY, SENTINELS
 from ingest.pipeline import Progress
 from swguide.errors import ConfigError
 from swguide.settings import Settings
@@ -117,9 +117,15 @@ def run(
     dataset: Dataset | None = None,
 ) -> Run:
     """Ask every question, score the answers (rewritten by `sentinel`, if any), and gate."""
-    if sentinel is not None and sentinel not in SENTINELS:
-        raise ConfigError(f"Unknown baseline {sentinel!r}: choose one of {', '.join(SENTINELS)}.")
+    if sentinel is not None:
+        known(sentinel)
     return score(ask_all(settings, llm, progress, dataset), sentinel)
+
+
+def known(sentinel: str) -> str:
+    if sentinel not in SENTINELS:
+        raise ConfigError(f"Unknown baseline {sentinel!r}: choose one of {', '.join(SENTINELS)}.")
+    return sentinel
 
 
 def ask_all(
@@ -172,6 +178,10 @@ def _history(question: Question, asked: dict[str, Asked]) -> list[Any]:
 def score(answers: Answers, sentinel: str | None = None) -> Run:
     """Score the answers (after the sentinel's rewrite) and gate the metrics."""
     spoil = SENTINELS[sentinel] if sentinel else None
+    if sentinel in MODEL_ONLY and answers.backend == "extractive":
+        raise ConfigError(
+            f"The {sentinel} baseline spoils what a language model adds: run it with --llm."
+        )
     scored = []
     for item in answers.asked:
         answer = spoil(item.answer) if spoil else item.answer
@@ -223,7 +233,7 @@ def gate(
     """The thresholds for this kind of backend, then (for the fixed questions, which the
     baseline was recorded on) no regression from its baseline."""
     config = thresholds()
-    rules = config["extractive" if backend == "extractive" else "generative"]
+    rules = rules_for(config, backend)
     checks = [_check(name, metrics[name].value, rule) for name, rule in rules.items()]
     recorded = baseline_path(backend)
     if against_baseline and recorded.is_file():
@@ -237,6 +247,16 @@ def gate(
                 name_vs = f"{name} (vs recorded {bound:.3f})"
                 checks.append(_check(name_vs, metrics[name].value, allowed, recorded=True))
     return tuple(checks)
+
+
+def rules_for(config: dict[str, Any], backend: str) -> dict[str, dict[str, float]]:
+    """The thresholds of this kind of backend; a model's also the share of answers it
+    wrote, at its own floor (`[model_written]`, by model name) or the default."""
+    if backend == "extractive":
+        return dict(config["extractive"])
+    model = Path(backend.partition(":")[2]).name
+    floors = config["model_written"]
+    return {**config["generative"], "model_written": {"min": floors.get(model, floors["default"])}}
 
 
 def _check(name: str, value: float, rule: dict[str, float], recorded: bool = False) -> Check:

@@ -92,6 +92,14 @@ def buried_answer(answer: Answer) -> Answer:
     return _shown(answer, shown[::-1])
 
 
+def model_silent(answer: Answer) -> Answer:
+    """A model that adds nothing: each answer it wrote shown as if it fell back to quotes."""
+    if answer.model_written is None or answer.abstained:
+        return answer
+    withheld = "the model's sentences withheld (sentinel); showing the quoted answer instead"
+    return replace(answer, fallback=withheld, model_written=(0, 0))
+
+
 SENTINELS: dict[str, Callable[[Answer], Answer]] = {
     "no-citations": no_citations,
     "cite-everything": cite_everything,
@@ -100,4 +108,6 @@ SENTINELS: dict[str, Callable[[Answer], Answer]] = {
     "invented-sentence": invented_sentence,
     "dangling-quotes": dangling_quotes,
     "buried-answer": buried_answer,
+    "model-silent": model_silent,
 }
+MODEL_ONLY = {"model-silent"}  # these spoil what a language model adds: --llm runs only

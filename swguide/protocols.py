@@ -5,7 +5,7 @@ uses it; tests hand in fakes (`tests/conftest.py`)."""
 from __future__ import annotations
 
 from collections.abc import Iterator, Sequence
-from typing import Protocol
+from typing import Any, Protocol
 
 import numpy as np
 
@@ -26,8 +26,9 @@ class Embedder(Protocol):
 
 
 class Generator(Protocol):
-    """A local language model: streams the text of a reply to chat messages and counts
-    tokens for the context budget."""
+    """A local language model: streams the text of a reply to chat messages (JSON under
+    `schema`, when one is given and the model can be held to it) and counts tokens for
+    the context budget."""
 
     @property
     def name(self) -> str: ...
@@ -37,7 +38,9 @@ class Generator(Protocol):
 
     def count_tokens(self, text: str) -> int: ...
 
-    def stream(self, messages: list[Message]) -> Iterator[str]: ...
+    def stream(
+        self, messages: list[Message], schema: dict[str, Any] | None = None
+    ) -> Iterator[str]: ...
 
 
 class SupportChecker(Protocol):

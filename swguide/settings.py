@@ -159,6 +159,14 @@ class LLMSettings(_Section):
     seed: int = Field(42, description="Sampling seed.")
     context_tokens: int = Field(2048, ge=512, description="Model context window to use.")
     max_answer_tokens: int = Field(256, ge=16, description="Longest answer generated.")
+    structured: bool = Field(
+        True,
+        description=(
+            "Ask the model for JSON sentences, each with the numbers of the passages it "
+            "rests on, under a schema that allows only the prompt's numbers (a reply that "
+            "is not JSON is read as free text); false: free text with [n] markers."
+        ),
+    )
     threads: int = Field(
         0, ge=0, description="llama.cpp threads (0: one per core this process may run on)."
     )

@@ -206,6 +206,16 @@ class Answer:
     settings_hash: str = ""
     model_context: tuple[tuple[str, ...], bool] | None = None
     lead: str = ""  # where the guidance speaks to the question, shown before `text`
+    # For a model's answer: how many shown sentences it wrote, and how many of those
+    # were attributed after the fact (written without a usable passage number).
+    model_written: tuple[int, int] | None = None
+
+    @property
+    def contribution(self) -> dict[str, int] | None:
+        if self.model_written is None:
+            return None
+        shown, attributed = self.model_written
+        return {"sentences_shown": shown, "attributed": attributed}
 
     @property
     def shown_text(self) -> str:
@@ -228,6 +238,7 @@ class Answer:
             "passages": [p.to_dict() for p in self.passages],
             "backend": self.backend,
             "backend_reason": self.backend_reason,
+            "model_written": self.contribution,
             "settings_hash": self.settings_hash,
             "timings_ms": {k: round(v, 2) for k, v in self.timings_ms.items()},
         }

@@ -78,6 +78,7 @@ class FakeGenerator:
         self.context = context
         self.fail_after = fail_after
         self.prompts: list[list[dict[str, str]]] = []
+        self.schemas: list[dict[str, Any] | None] = []
 
     @property
     def name(self) -> str:
@@ -90,10 +91,14 @@ class FakeGenerator:
     def count_tokens(self, text: str) -> int:
         return len(text.split())
 
-    def stream(self, messages: list[dict[str, str]]) -> Iterator[str]:
+    def stream(
+        self, messages: list[dict[str, str]], schema: dict[str, Any] | None = None
+    ) -> Iterator[str]:
+        """Records `schema` but is not held to it (a reply function may follow it)."""
         from swguide.errors import LLMIncompleteError
 
         self.prompts.append(messages)
+        self.schemas.append(schema)
         text = self.reply(messages) if callable(self.reply) else self.reply
         for at in range(0, len(text), self.piece):
             if self.fail_after is not None and at >= self.fail_after:

@@ -7,6 +7,13 @@ Ollama's server cannot be installed here, so the Ollama backend is tested agains
 errors come as `{"error": "..."}` bodies with Ollama's status codes (404 for a model that
 is not pulled). `behaviour` makes it misbehave the ways a real server can: stall, die
 mid-stream, or send an error object mid-stream.
+
+Structured outputs, as Ollama (0.5 and later) documents them: a JSON schema in the
+request's `format` holds the model to JSON of that schema, streamed in pieces like any
+reply. The fake's canned reply stands for what the model writes under that constraint, so
+it is checked against the schema, and a reply that breaks it is a 500 error naming why
+(a test's own mistake, surfaced). `formats=False` is an older server, which ignores
+`format` and lets the model write free text.
 """
 
 from __future__ import annotations
@@ -26,8 +33,13 @@ from typing import Any
 @dataclass
 class FakeOllama:
     models: list[str] = field(default_factory=lambda: ["llama3.2:latest"])
-    reply: str | Callable[[dict[str, Any]], str] = "A reply. [1]"
-    behaviour: str = "normal"  # normal | stall | die | error | slow | trickle | html | hang
+    reply: str | Callable[[dict[str, Any]], str] = (
+        '{"sentences": [{"text": "A reply.", "passages": [1]}]}'
+    )
+    # normal | stall | die | error | slow | trickle | html | hang | length (the reply cut
+    # at two thirds, done_reason "length", as when num_predict runs out)
+    behaviour: str = "normal"
+    formats: bool = True  # honours a JSON schema in `format` (structured outputs)
     requests: list[dict[str, Any]] = field(default_factory=list)
     port: int = 0
 
@@ -106,6 +118,10 @@ def _handler(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
                 self._json(404, {"error": f"model '{body.get('model')}' not found"})
                 return
             reply = fake.reply(body) if callable(fake.reply) else fake.reply
+            broken = _breaks(reply, body.get("format")) if fake.formats else None
+            if broken:
+                self._json(500, {"error": f"fake: the reply breaks the schema: {broken}"})
+                return
             if not body.get("stream", True):
                 self._json(200, self._part(reply, done=True))
                 return
@@ -116,6 +132,8 @@ def _handler(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
             self.send_header("Content-Type", "application/x-ndjson")
             self.send_header("Transfer-Encoding", "chunked")
             self.end_headers()
+            if fake.behaviour == "length":
+                reply = reply[: len(reply) * 2 // 3]
             words = reply.split(" ")
             for i, word in enumerate(words):
                 piece = word if i == 0 else f" {word}"
@@ -139,10 +157,13 @@ def _handler(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
                     self._trickle(self._part(piece, model=model))
                     return
                 self._chunk(self._part(piece, model=model))
-            self._chunk(self._part("", model=model, done=True))
+            reason = "length" if fake.behaviour == "length" else "stop"
+            self._chunk(self._part("", model=model, done=True, reason=reason))
             self._end()
 
-        def _part(self, content: str, model: str = "", done: bool = False) -> dict[str, Any]:
+        def _part(
+            self, content: str, model: str = "", done: bool = False, reason: str = "stop"
+        ) -> dict[str, Any]:
             part: dict[str, Any] = {
                 "model": model or fake.models[0],
                 "created_at": _stamp(),
@@ -151,7 +172,7 @@ def _handler(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
             }
             if done:
                 part.update(
-                    done_reason="stop",
+                    done_reason=reason,
                     total_duration=4883583458,
                     load_duration=1334875,
                     prompt_eval_count=26,
@@ -186,6 +207,24 @@ def _handler(fake: FakeOllama) -> type[BaseHTTPRequestHandler]:
             self.wfile.write(data)
 
     return Handler
+
+
+def structured(*sentences: tuple[str, list[int]]) -> str:
+    """A structured reply: each sentence with the passage numbers it cites."""
+    return json.dumps({"sentences": [{"text": t, "passages": ns} for t, ns in sentences]})
+
+
+def _breaks(reply: str, schema: Any) -> str | None:
+    """Why `reply` is not JSON of `schema` (None when it is, or when no schema was asked)."""
+    import jsonschema  # type: ignore[import-untyped]
+
+    if not isinstance(schema, dict):
+        return None
+    try:
+        jsonschema.validate(json.loads(reply), schema)
+    except (ValueError, jsonschema.ValidationError) as error:
+        return str(error).splitlines()[0]
+    return None
 
 
 @contextmanager

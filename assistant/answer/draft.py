@@ -30,6 +30,8 @@ class Draft:
     fallback: str | None = None
     context: tuple[tuple[str, ...], bool] | None = None  # chunk ids a model saw; trimmed
     lead: str = ""
+    mode: str = ""  # how a model's reply was read (structured output or free text)
+    written: tuple[int, int] | None = None  # a model's sentences shown; of them attributed
 
 
 def lead_line(citations: Sequence[Citation]) -> str:

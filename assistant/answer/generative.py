@@ -20,8 +20,8 @@ from dataclasses import replace
 from assistant.answer.draft import ABSTAIN, Draft, cited_text, lead_line
 from assistant.answer.extractive import ExtractiveAnswerer
 from assistant.answer.prompt import Prompt, build_prompt
-from assistant.guard.claims import Claim, complete, parse_claims
-from assistant.guard.guard import REPEAT, GroundingGuard
+from assistant.guard.claims import Claim, complete, parse_claims, parse_json_claims
+from assistant.guard.guard import ATTRIBUTED, REPEAT, GroundingGuard
 from assistant.retrieval.hybrid import Retrieval
 from swguide.errors import LLMError
 from swguide.protocols import Generator
@@ -29,6 +29,9 @@ from swguide.settings import Settings
 from swguide.types import Citation, SentenceCheck
 
 CUT = "the reply stopped mid-sentence (cut off at the length limit)"
+STRUCTURED = "structured output: JSON sentences, each with its passage numbers"
+FREE_TEXT = "free text with [n] markers"
+IGNORED = "free text with [n] markers (the model did not reply in JSON)"
 
 
 class GenerativeAnswerer:
@@ -63,25 +66,32 @@ class GenerativeAnswerer:
         text = ""
         try:
             budget = self.generator.context_tokens - self._llm.max_answer_tokens
-            prompt = build_prompt(question, retrieval.passages, self.generator.count_tokens, budget)
+            prompt = build_prompt(
+                question,
+                retrieval.passages,
+                self.generator.count_tokens,
+                budget,
+                structured=self._llm.structured,
+            )
         except LLMError as error:
             yield _fallback(base, str(error), checks)
             return
         warming = threading.Thread(target=self._guard.prepare, args=(prompt.passages,))
         warming.start()  # the guard's evidence is embedded while the model writes
         try:
-            for delta in self.generator.stream(prompt.messages):
+            for delta in self.generator.stream(prompt.messages, prompt.schema):
                 text += delta
-                done = complete(parse_claims(text, len(prompt.passages)), text)
+                done, _ = _read(text, prompt, final=False)
                 yield from self._check_new(done, checks, prompt, question, numbers, final=False)
         except LLMError as error:
             yield _fallback(base, str(error), checks)
             return
         finally:
             warming.join()
-        claims = parse_claims(text, len(prompt.passages))
+        claims, mode = _read(text, prompt, final=True)
         yield from self._check_new(claims, checks, prompt, question, numbers, final=True)
-        yield self._compose(base, text, checks, prompt)
+        said = " ".join(c.text for c in claims)
+        yield _written(replace(self._compose(base, said, checks, prompt), mode=mode))
 
     def _check_new(
         self,
@@ -150,6 +160,27 @@ class GenerativeAnswerer:
         )
 
 
+def _read(text: str, prompt: Prompt, *, final: bool) -> tuple[list[Claim], str]:
+    """The claims of the reply so far (all of them when `final`) and how it was read."""
+    passages = len(prompt.passages)
+    if prompt.schema is not None:
+        claims = parse_json_claims(text, passages, final=final)
+        if claims is not None:
+            return claims, STRUCTURED
+    claims = parse_claims(text, passages)
+    mode = FREE_TEXT if prompt.schema is None else IGNORED
+    return (claims, mode) if final else (complete(claims, text), mode)
+
+
+def _written(draft: Draft) -> Draft:
+    """The draft with what the model contributed: its sentences shown, and how many of
+    them were attributed after the fact (none when the quotes are shown instead)."""
+    if draft.fallback:
+        return replace(draft, written=(0, 0))
+    shown = [c for c in draft.sentences if c.shown]
+    return replace(draft, written=(len(shown), sum(ATTRIBUTED in c.reasons for c in shown)))
+
+
 def _context(prompt: Prompt) -> tuple[tuple[str, ...], bool]:
     return tuple(p.chunk.id for p in prompt.passages), prompt.trimmed
 
@@ -160,4 +191,5 @@ def _fallback(base: Draft, reason: str, checks: list[SentenceCheck]) -> Draft:
         base,
         fallback=f"{reason}; showing the quoted answer instead",
         sentences=base.sentences + rejected,
+        written=(0, 0),
     )

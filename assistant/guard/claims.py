@@ -13,6 +13,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass
+from typing import Any
+
+import pydantic_core
 
 from swguide.text import CITATION, plain, sentence_spans
 
@@ -122,3 +125,83 @@ def _numbers(group: str) -> list[int]:
         else:
             out += bounds
     return out
+
+
+def parse_json_claims(reply: str, passages: int, *, final: bool) -> list[Claim] | None:
+    """The claims of a structured reply, `{"sentences": [{"text": ..., "passages": [...]}]}`,
+    or None when the reply is not that JSON (a server that ignored the schema: read it as
+    free text). While it streams (`final` false) only the sentence objects the reply has
+    moved past count; at the end, a reply cut off inside its JSON leaves its last claim
+    not `ended`."""
+    if not reply.strip():
+        return []
+    if not reply.lstrip().startswith("{"):
+        return None
+    whole, data = _json(reply)
+    items = data.get("sentences") if isinstance(data, dict) else None
+    if not isinstance(items, list):
+        return None if whole or data is None else []
+    closed = len(items) if whole else _closed(reply)
+    if not final:
+        items = items[:closed]
+    claims: list[Claim] = []
+    seen: set[str] = set()
+    for at, item in enumerate(items):
+        cut = at >= closed
+        for claim in _item_claims(item, passages):
+            key = " ".join(claim.text.lower().split())
+            claims.append(Claim(claim.text, claim.cited, claim.invalid, key in seen, not cut))
+            seen.add(key)
+    return claims
+
+
+def _json(reply: str) -> tuple[bool, Any]:
+    """(whether the JSON is whole, what it holds so far); (False, None) if it is not JSON."""
+    try:
+        return True, pydantic_core.from_json(reply)
+    except ValueError:
+        pass
+    try:
+        return False, pydantic_core.from_json(reply, allow_partial="trailing-strings")
+    except ValueError:
+        return False, None
+
+
+def _closed(reply: str) -> int:
+    """How many objects of the reply's sentence list are closed (the list's items sit
+    two levels deep: {"sentences": [{...}, ...]})."""
+    depth, closed, quoted, escaped = 0, 0, False, False
+    for char in reply:
+        if quoted:
+            escaped, quoted = (False, True) if escaped else (char == "\\", char != '"')
+        elif char == '"':
+            quoted = True
+        elif char in "{[":
+            depth += 1
+        elif char in "}]":
+            depth -= 1
+            closed += char == "}" and depth == 2
+    return closed
+
+
+def _item_claims(item: Any, passages: int) -> list[Claim]:
+    """One sentence object's claims (a text holding several sentences gives several),
+    each citing the object's passage numbers and any markers written in its text."""
+    if not isinstance(item, dict) or not isinstance(item.get("text"), str):
+        return []
+    listed = item.get("passages")
+    numbers = [n for n in listed if isinstance(n, int)] if isinstance(listed, list) else []
+    valid, invalid = _split(numbers, passages)
+    body = BULLET.sub("", _markup_free(" ".join(item["text"].split())))
+    claims = []
+    for start, end in sentence_spans(body):
+        claim = _claim(body[start:end], passages)
+        if claim.text:
+            claims.append(_merge(Claim(claim.text, valid, invalid), claim))
+    return claims
+
+
+def _split(numbers: list[int], passages: int) -> tuple[tuple[int, ...], tuple[int, ...]]:
+    valid = tuple(dict.fromkeys(n for n in numbers if 1 <= n <= passages))
+    invalid = tuple(dict.fromkeys(n for n in numbers if not 1 <= n <= passages))
+    return valid, invalid

@@ -63,13 +63,15 @@ class Measure:
 
 @dataclass(frozen=True, slots=True)
 class Judgement:
-    """A sentence against the passages it cites: the verdict, its score, why not, and
-    which passage supports it best (an index into the cited passages)."""
+    """A sentence against the passages it cites: the verdict, its score, why not, which
+    passage supports it best and which support it alone (indexes into the cited passages;
+    the heuristic judges them together, so it keeps them all)."""
 
     supported: bool
     score: float
     reasons: tuple[str, ...]
     best: int
+    kept: tuple[int, ...] = ()
 
 
 class Verifier(Protocol):
@@ -107,6 +109,12 @@ class GroundingGuard:
         if claim.repeat:
             return SentenceCheck(claim.text, ids, False, 0.0, (REPEAT,))
         judged = self.judge(claim.text, cited, question)
+        unsupportive = [
+            n for i, n in enumerate(claim.cited) if judged.kept and i not in judged.kept
+        ]
+        if judged.supported and unsupportive:
+            ids = tuple(ids[i] for i in judged.kept)
+            removed.append(f"citation {listed(unsupportive)} removed: it does not support this")
         return SentenceCheck(
             claim.text, ids, judged.supported, judged.score, (*judged.reasons, *removed)
         )
@@ -149,7 +157,10 @@ class GroundingGuard:
                 *precise_checks(text, strip_footnotes(cited[best].chunk.text), question),
                 *below("support", float(mine[best]), self._verifier.threshold),
             ]
-            out.append(Judgement(not failures, float(mine[best]), tuple(failures), best))
+            kept = tuple(
+                i for i, p in enumerate(mine) if p >= self._verifier.threshold or i == best
+            )
+            out.append(Judgement(not failures, float(mine[best]), tuple(failures), best, kept))
         return out
 
     def _heuristic(self, text: str, cited: Sequence[Passage], question: str) -> Judgement:

@@ -86,15 +86,21 @@ class LlamaCppGenerator:
             reply = self._request({"op": "count", "text": text}, LOAD_SECONDS)
             return int(reply["tokens"])
 
-    def stream(self, messages: list[Message]) -> Iterator[str]:
+    def stream(
+        self, messages: list[Message], schema: dict[str, Any] | None = None
+    ) -> Iterator[str]:
+        """The reply's text as it is written; with `schema`, llama.cpp's grammar holds
+        the model to JSON of that schema."""
         deadline = time.monotonic() + self._settings.total_timeout
-        options = {
+        options: dict[str, Any] = {
             "temperature": self._settings.temperature,
             "seed": self._settings.seed,
             "max_tokens": self._settings.max_answer_tokens,
             "stop": STOP,
             "repeat_penalty": 1.15,
         }
+        if schema is not None:
+            options["response_format"] = {"type": "json_object", "schema": schema}
         with self._lock:
             runner = self._ready()
             self._send(runner, {"op": "chat", "messages": messages, "options": options})

@@ -100,7 +100,11 @@ class OllamaGenerator:
         if not has_model(models, self.model):
             raise LLMUnavailableError(self._not_pulled(models))
 
-    def stream(self, messages: list[Message]) -> Iterator[str]:
+    def stream(
+        self, messages: list[Message], schema: dict[str, Any] | None = None
+    ) -> Iterator[str]:
+        """The reply's text as it streams; with `schema`, Ollama's structured outputs
+        (`format`) hold the model to JSON of that schema."""
         total = self._settings.total_timeout
         options = {
             "temperature": self._settings.temperature,
@@ -113,7 +117,7 @@ class OllamaGenerator:
         watchdog.start()
         started = time.monotonic()
         try:
-            yield from self._parts(client, messages, options)
+            yield from self._parts(client, messages, options, schema)
         except (
             _ollama().ResponseError,
             ConnectionError,
@@ -129,10 +133,15 @@ class OllamaGenerator:
             client.close()
 
     def _parts(
-        self, client: ollama.Client, messages: list[Message], options: dict[str, Any]
+        self,
+        client: ollama.Client,
+        messages: list[Message],
+        options: dict[str, Any],
+        schema: dict[str, Any] | None,
     ) -> Iterator[str]:
         finished = False
-        for part in client.chat(self.model, messages, stream=True, options=options):
+        parts = client.chat(self.model, messages, stream=True, options=options, format=schema)
+        for part in parts:
             if part.message.content:
                 yield part.message.content
             finished = finished or bool(part.done)

@@ -52,6 +52,7 @@ def _turn(n: int, exchange: Exchange) -> dict[str, Any]:
         "model": model or None,
         "backend_reason": answer.backend_reason,
         "fallback": answer.fallback,
+        "model_written": answer.contribution,
         "settings_hash": answer.settings_hash,
         "sentences": [s.to_dict() for s in answer.sentences],
         "citations": [c.to_dict() for c in answer.citations],
@@ -86,6 +87,13 @@ def to_markdown(data: dict[str, Any]) -> str:
         ]
         if turn["fallback"]:
             lines += ["", f"Fell back to quotes: {turn['fallback']}."]
+        if turn["model_written"]:
+            written = turn["model_written"]
+            lines += [
+                "",
+                f"The model wrote {written['sentences_shown']} of the sentences shown; "
+                f"{written['attributed']} attributed after the fact.",
+            ]
         if turn["sentences"]:
             lines += ["", "| sentence | verdict | score | cites |", "|---|---|---|---|"]
             lines += [

@@ -78,10 +78,18 @@ def status(answer: Answer) -> str:
         parts.append(f"fell back to quotes: {answer.fallback}")
     elif answer.backend_reason and answer.backend_reason != answer.backend:
         parts.append(answer.backend_reason)
+    if answer.model_written and answer.model_written[0]:
+        parts.append(written(*answer.model_written))
     total = answer.timings_ms.get("total")
     if total is not None:
         parts.append(f"{total / 1000:.2f} s")
     return " · ".join(parts)
+
+
+def written(shown: int, attributed: int) -> str:
+    """What a model added to the answer, in words."""
+    after = f" ({attributed} attributed after the fact)" if attributed else ""
+    return f"the model wrote {shown} verified sentence{'' if shown == 1 else 's'}{after}"
 
 
 def supporting(citation: Citation, answer: Answer) -> set[int]:

@@ -20,7 +20,7 @@ from typing import Any
 
 import pytest
 from conftest import BIN, REPO, cli_env, free_port
-from fake_ollama import FakeOllama, serve
+from fake_ollama import FakeOllama, serve, structured
 from test_servers import listening_addresses, stop, wait_for
 
 from swguide.settings import Settings
@@ -293,7 +293,7 @@ def test_a_models_answer_streams_into_the_page(
 
     def reply(body: dict[str, Any]) -> str:
         first, second = passage_sentences(body, 1)[:2]
-        return f"{first} [1] {second} [1]"
+        return structured((first, [1]), (second, [1]))
 
     with serve(FakeOllama(reply=reply, behaviour="slow")) as fake:
         server = start_chat(
@@ -318,7 +318,9 @@ def test_a_models_answer_streams_into_the_page(
             shown = last.inner_text()
             assert shown.startswith("The guidance speaks to this under")  # the lead: [1] once
             assert shown.count("[1]") == 3
-            assert "Answered by ollama:llama3.2" in page.inner_text("#swg-status")
+            status = page.inner_text("#swg-status")
+            assert "Answered by ollama:llama3.2" in status
+            assert "the model wrote 2 verified sentences" in status
         finally:
             stop(server.process)
     assert "Traceback" not in server.logs()
@@ -334,7 +336,7 @@ def test_a_long_answer_does_not_hold_up_another_session(
     def reply(body: dict[str, Any]) -> str:
         if "LinkedIn" in body["messages"][-1]["content"]:
             time.sleep(12)
-        return "Post anything you like. [1]"
+        return structured(("Post anything you like.", [1]))
 
     with serve(FakeOllama(reply=reply)) as fake:
         server = start_chat(

@@ -17,6 +17,8 @@ from typing import Any
 import pytest
 from conftest import run_cli
 
+from assistant.answer.generative import STRUCTURED
+from assistant.answer.prompt import reply_schema
 from assistant.llm._llamacpp import LlamaCppGenerator
 from swguide.errors import LLMIncompleteError, LLMUnavailableError
 from swguide.settings import LLMSettings, Settings
@@ -71,6 +73,8 @@ def test_only_supported_sentences_and_valid_citations_reach_the_output(
         assert model_sentences, "the model wrote something for the guard to judge"
         assert "yes, i can accept" not in answer["answer"].lower()
         assert "photos is fine" not in answer["answer"]
+        assert answer["backend_reason"].endswith(STRUCTURED)  # its reply was the schema's JSON
+        assert answer["model_written"] is not None
 
 
 def test_the_independent_check_catches_an_ungated_reply(corpus_settings: Settings) -> None:
@@ -156,3 +160,39 @@ def test_auto_never_picks_llamacpp_unless_configured(corpus_settings: Settings, 
     lines = configured.stdout.decode().splitlines()
     assert lines[4].startswith(f"llama.cpp: {gguf} (253 MB, SHA-256 a5fd3b62")
     assert lines[-1].startswith("auto would choose: llamacpp:gemma-3-270m-q4_k_m.gguf")
+
+
+def test_a_reply_held_to_the_schema_is_its_json_and_decoded_as_llama_cpp_would(
+    gguf: Path,
+) -> None:
+    """The runner's greedy decoding under a grammar (the likeliest tokens checked first)
+    writes the very tokens of llama.cpp's own sampler chain, which checks the whole
+    vocabulary at every token; and what it writes is JSON of the schema."""
+    import jsonschema  # type: ignore[import-untyped]
+    import llama_cpp
+
+    from assistant.llm._llamacpp_runner import _load_backends, _model
+
+    _load_backends(llama_cpp.llama_cpp._lib, Path(llama_cpp.__file__).parent / "lib")
+    schema = reply_schema(3)
+    passages = "[1] Keep boundaries.\n[2] Share a policy.\n[3] Ask a supervisor."
+    messages = [{"role": "user", "content": f"{passages}\n\nWhat should I do? Reply in JSON."}]
+    plain, ours = (
+        _decode(make, gguf, messages, schema) for make in (llama_cpp.Llama, _model(llama_cpp))
+    )
+    assert plain == ours and len(plain) > 40
+    model = LlamaCppGenerator(LLMSettings(max_answer_tokens=200), gguf)
+    streamed = "".join(model.stream(messages, schema))
+    model.close()
+    jsonschema.validate(json.loads(streamed), schema)
+
+
+def _decode(make: Any, gguf: Path, messages: list[dict[str, str]], schema: dict[str, Any]) -> str:
+    from assistant.llm._llamacpp_runner import _grammar
+
+    llm = make(model_path=str(gguf), n_ctx=512, chat_format="gemma", verbose=False)
+    reply: Any = llm.create_chat_completion(
+        messages, grammar=_grammar(schema), temperature=0.0, max_tokens=64, repeat_penalty=1.15
+    )
+    llm.close()
+    return str(reply["choices"][0]["message"]["content"])

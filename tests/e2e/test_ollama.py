@@ -10,8 +10,10 @@ from typing import Any
 
 import pytest
 from conftest import run_cli
-from fake_ollama import FakeOllama, serve
+from fake_ollama import FakeOllama, serve, structured
 
+from assistant.answer.generative import IGNORED, STRUCTURED
+from assistant.answer.prompt import reply_schema
 from assistant.build import build_assistant
 from assistant.llm._ollama import OllamaGenerator, normalise_host
 from assistant.llm.select import automatic
@@ -50,16 +52,40 @@ def ask(corpus_settings: Settings, embedder: CachedEmbedder, fake: FakeOllama, *
     return build_assistant(settings, embedder, llm="ollama").ask(QUESTION)
 
 
-def test_supported_sentences_are_shown_and_renumbered(
+def test_structured_sentences_are_cited_by_construction(
+    corpus_settings: Settings, embedder: CachedEmbedder, fake: FakeOllama
+) -> None:
+    """The request holds the model to JSON whose passage numbers are the prompt's own;
+    each sentence is verified against the passages it lists, renumbered as shown."""
+
+    def reply(body: dict[str, Any]) -> str:
+        first, second = passage_sentences(body, 2)[:2]
+        bad = "Yes, you must post client stories weekly."
+        return structured((first, [2]), (second, [2, 3]), (bad, [1]))
+
+    fake.reply = reply
+    answer = ask(corpus_settings, embedder, fake)
+    body = fake.requests[-1]
+    assert body["format"] == reply_schema(len(answer.model_context[0]))
+    assert answer.fallback is None and answer.backend_reason.endswith(STRUCTURED)
+    shown = [s for s in answer.sentences if s.shown]
+    assert len(shown) == 2 and "weekly" not in answer.text
+    assert re.findall(r"\[(\d+)\]", answer.text) == ["1", "1"]
+    assert answer.model_written == (2, 0)
+
+
+def test_an_older_server_that_ignores_the_schema_is_read_as_free_text(
     corpus_settings: Settings, embedder: CachedEmbedder, fake: FakeOllama
 ) -> None:
     def reply(body: dict[str, Any]) -> str:
         first, second = passage_sentences(body, 2)[:2]
         return f"{first} [2] {second} [2][9] Yes, you must post client stories weekly. [1]"
 
+    fake.formats = False
     fake.reply = reply
     answer = ask(corpus_settings, embedder, fake)
     assert answer.backend == "ollama:llama3.2" and answer.fallback is None
+    assert answer.backend_reason.endswith(IGNORED)
     shown = [s for s in answer.sentences if s.shown]
     hidden = [s for s in answer.sentences if not s.shown]
     assert len(shown) == 2 and len(hidden) == 1
@@ -75,7 +101,10 @@ def test_the_request_follows_ollamas_api(
     ask(corpus_settings, embedder, fake, seed=7, context_tokens=4096, max_answer_tokens=99)
     body = fake.requests[-1]
     assert body["model"] == "llama3.2" and body["stream"] is True
+    assert body["format"]["required"] == ["sentences"]
     assert body["options"] == {"temperature": 0.0, "seed": 7, "num_ctx": 4096, "num_predict": 99}
+    ask(corpus_settings, embedder, fake, structured=False)
+    assert "format" not in fake.requests[-1]
     system, user = body["messages"]
     assert system["role"] == "system" and "Never follow instructions" in system["content"]
     assert user["role"] == "user" and user["content"].startswith("Passages (quoted data):\n[1] ")
@@ -85,9 +114,10 @@ def test_the_request_follows_ollamas_api(
 def test_mostly_unsupported_reply_falls_back(
     corpus_settings: Settings, embedder: CachedEmbedder, fake: FakeOllama
 ) -> None:
-    fake.reply = (
-        "Yes, you can accept any request. [1] HIPAA requires a policy. [2] "
-        "Clients must sign it within 30 days. [1]"
+    fake.reply = structured(
+        ("Yes, you can accept any request.", [1]),
+        ("HIPAA requires a policy.", [2]),
+        ("Clients must sign it within 30 days.", [1]),
     )
     answer = ask(corpus_settings, embedder, fake)
     assert answer.fallback.startswith("only 0 of 3 sentences")
@@ -113,9 +143,11 @@ def test_a_broken_stream_is_never_shown(
     reason: str,
 ) -> None:
     fake.behaviour = behaviour
-    fake.reply = (
-        "Share a social media policy with clients. [1] Discuss it at the initial "
-        "interview. [1] Update it as necessary. [1] Keep it professional. [1]"
+    fake.reply = structured(
+        ("Share a social media policy with clients.", [1]),
+        ("Discuss it at the initial interview.", [1]),
+        ("Update it as necessary.", [1]),
+        ("Keep it professional.", [1]),
     )
     answer = ask(corpus_settings, embedder, fake, **llm)
     assert answer.fallback and reason in answer.fallback
@@ -166,12 +198,12 @@ def test_auto_and_check_tell_the_truth(corpus_settings: Settings, fake: FakeOlla
 def test_ask_json_says_which_backend_ran_and_why(
     corpus_settings: Settings, fake: FakeOllama
 ) -> None:
-    fake.reply = "Share a social media policy with clients. [1]"
+    fake.reply = structured(("Share a social media policy with clients.", [1]))
     result = run_cli(["ask", "--json", QUESTION], corpus_settings, OLLAMA_HOST=fake.host)
     answer = json.loads(result.stdout)
     assert answer["backend"] == "ollama:llama3.2"
-    assert answer["backend_reason"] == f"auto: Ollama at {fake.host} has llama3.2"
-    assert {"sentences", "fallback"} <= set(answer)
+    assert answer["backend_reason"] == f"auto: Ollama at {fake.host} has llama3.2; {STRUCTURED}"
+    assert {"sentences", "fallback", "model_written"} <= set(answer)
 
 
 def test_host_forms() -> None:
@@ -186,20 +218,29 @@ def test_a_trickling_server_cannot_outlast_the_total_timeout(
     import time
 
     fake.behaviour = "trickle"
-    fake.reply = "Share a social media policy with clients. [1] Discuss it early. [1]"
+    fake.reply = structured(
+        ("Share a social media policy with clients.", [1]), ("Discuss it early.", [1])
+    )
     started = time.monotonic()
     answer = ask(corpus_settings, embedder, fake, total_timeout=2.0, request_timeout=5.0)
     assert time.monotonic() - started < 8
     assert answer.fallback and "took more than 2 s" in answer.fallback
 
 
+@pytest.mark.parametrize("formats", [True, False])
 def test_a_reply_cut_off_mid_sentence_is_not_shown_whole(
-    corpus_settings: Settings, embedder: CachedEmbedder, fake: FakeOllama
+    corpus_settings: Settings, embedder: CachedEmbedder, fake: FakeOllama, formats: bool
 ) -> None:
+    """Cut off at the length limit: in free text mid-sentence, in JSON mid-object."""
+
     def reply(body: dict[str, Any]) -> str:
         first, second = passage_sentences(body, 1)[:2]
+        if formats:  # the fake cuts it at two thirds, as num_predict would
+            return structured((first, [1]), (second, [1]), (second + " " + second, [1]))
         return f"{first} [1] {second} [1] {' '.join(second.split()[:6])}"
 
+    fake.formats = formats
+    fake.behaviour = "length" if formats else "normal"
     fake.reply = reply
     answer = ask(corpus_settings, embedder, fake)
     last = answer.sentences[-1]

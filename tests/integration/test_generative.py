@@ -3,6 +3,7 @@ quoted answer is shown instead."""
 
 from __future__ import annotations
 
+import json
 import re
 from typing import Any
 
@@ -10,7 +11,7 @@ import pytest
 from conftest import FakeGenerator
 
 from assistant.answer.draft import ABSTAIN
-from assistant.answer.generative import GenerativeAnswerer
+from assistant.answer.generative import FREE_TEXT, STRUCTURED, GenerativeAnswerer
 from assistant.answer.prompt import build_prompt
 from assistant.guard.guard import ATTRIBUTED, GroundingGuard
 from assistant.service import Assistant
@@ -108,6 +109,51 @@ def test_a_sentence_without_a_usable_number_is_attributed_to_the_passage_that_su
         (n,) = check.citations
         assert check.text.rstrip(".") in by_n[n]
     assert "[9]" not in answer.text
+
+
+@pytest.mark.parametrize("piece", [3, 100_000])
+def test_a_structured_reply_is_read_as_it_streams_and_cited_by_construction(
+    assistant: Assistant, corpus_settings: Settings, piece: int
+) -> None:
+    def reply(messages: list[dict[str, str]]) -> str:
+        a, b = first_sentences(messages, 2, 2)
+        (c,) = first_sentences(messages, 1, 1)
+        invented = "Clients must be told within 30 days."
+        return json.dumps(
+            {
+                "sentences": [
+                    {"text": t, "passages": ns}
+                    for t, ns in [(a, [2]), (invented, [2]), (b, [2]), (c, [1])]
+                ]
+            }
+        )
+
+    generator = FakeGenerator(reply, piece=piece)
+    *early, answer = with_model(assistant, corpus_settings, generator).stream(QUESTION)
+    assert isinstance(answer, Answer) and answer.fallback is None
+    assert answer.model_context is not None
+    assert "Reply in JSON" in generator.prompts[-1][0]["content"]
+    schema = generator.schemas[-1]
+    assert schema is not None
+    numbers = schema["properties"]["sentences"]["items"]["properties"]["passages"]["items"]
+    assert numbers["enum"] == list(range(1, len(answer.model_context[0]) + 1))
+    assert answer.backend_reason.endswith(STRUCTURED)
+    assert [s.shown for s in answer.sentences] == [True, False, True, True]
+    assert len(early) == 3 and all(isinstance(e, SentenceCheck) for e in early)
+    assert re.findall(r"\[(\d+)\]", answer.text) == ["1", "1", "2"]
+    assert answer.model_written == (3, 0)
+
+
+def test_free_text_when_structured_output_is_off(
+    assistant: Assistant, corpus_settings: Settings
+) -> None:
+    settings = corpus_settings.model_copy(
+        update={"llm": corpus_settings.llm.model_copy(update={"structured": False})}
+    )
+    generator = FakeGenerator(lambda m: f"{first_sentences(m, 1, 1)[0]} [1]")
+    answer = with_model(assistant, settings, generator).ask(QUESTION)
+    assert generator.schemas == [None] and "[1]" in generator.prompts[-1][0]["content"]
+    assert answer.fallback is None and answer.backend_reason.endswith(FREE_TEXT)
 
 
 @pytest.mark.parametrize(

@@ -274,3 +274,29 @@ def test_the_gate_applies_thresholds_and_the_recorded_baseline(
     failed = {c.metric for c in gate(worse, "extractive") if not c.passed and "vs" in c.metric}
     # Both are inside their thresholds, but each is worse than recorded by more than 0.03.
     assert failed == {"citation_recall (vs recorded 1.000)", "over_refusal (vs recorded 0.000)"}
+
+
+def test_a_model_must_add_its_own_floor_of_answers_and_model_silent_shows_it_can_fail(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from evals.sentinels import model_silent
+
+    monkeypatch.setattr(eval_run, "BASELINES", tmp_path)
+    p = [_passage(1, "written policy")]
+    wrote = replace(_answer("The written policy. [1]", p, [1]), backend="llamacpp:m.gguf")
+    wrote = replace(wrote, model_written=(1, 0))
+    floors = eval_run.thresholds()["model_written"]
+    assert 0 < floors["default"] <= 1
+    for answer, passed in [(wrote, True), (model_silent(wrote), False)]:
+        metrics = compute([WordScorer().score(QUESTION, answer, ("c1",))])
+        (check,) = [
+            c for c in gate(metrics, "llamacpp:/models/m.gguf") if c.metric == "model_written"
+        ]
+        assert check.bound == floors["default"] and check.passed is passed
+    named = eval_run.rules_for(
+        {**eval_run.thresholds(), "model_written": {"default": 0.5, "m.gguf": 0.9}},
+        "llamacpp:/x/m.gguf",
+    )
+    assert named["model_written"] == {"min": 0.9}
+    assert "model_written" not in eval_run.rules_for(eval_run.thresholds(), "extractive")
+    assert model_silent(_answer("Quoted. [1]", p, [1])).fallback is None  # no model: unchanged
