@@ -21,6 +21,7 @@ from pathlib import Path
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
+from assistant.build import build_assistant
 from assistant.service import Assistant
 from benchmarks.timing import percentile
 from evals.bundled import bundled_index
@@ -44,8 +45,6 @@ def main() -> int:
     parser.add_argument("gguf", type=Path)
     parser.add_argument("--questions", type=int, default=12)
     args = parser.parse_args()
-    from assistant.build import build_assistant
-
     questions = [q for q in load().questions if q.answerable and q.follows is None]
     questions = questions[: args.questions]
     print(f"load average before: {os.getloadavg()}")

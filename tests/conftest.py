@@ -9,9 +9,11 @@ from __future__ import annotations
 import hashlib
 import os
 import re
+import shutil
 import socket
 import subprocess
 import sys
+import tempfile
 from collections.abc import Iterator, Sequence
 from pathlib import Path
 from typing import Any
@@ -36,6 +38,7 @@ REAL_PARTS = {
     "assistant",
     "gguf",
     "instruct_gguf",
+    "browser",
     "models_dir",
     "make_settings",
 }
@@ -172,6 +175,46 @@ def instruct_gguf() -> Path:
     tool = REPO / "tools" / "assemble_gguf.py"
     subprocess.run([sys.executable, str(tool), INSTRUCT, str(target)], check=True)
     return target
+
+
+CHROMIUM = Path("/usr/bin/chromium")
+ARTIFACTS = REPO / "build" / "artifacts"
+BROWSER_ARGS = [
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture
+def browser() -> Iterator[Any]:
+    if not CHROMIUM.exists():
+        pytest.fail("Debian's chromium is missing: `apt-get install -y chromium` (make test does)")
+    from playwright.sync_api import sync_playwright
+
+    profile = tempfile.mkdtemp(prefix="swguide-chromium-")
+    with sync_playwright() as playwright:
+        context = playwright.chromium.launch_persistent_context(
+            profile,
+            executable_path=str(CHROMIUM),
+            args=BROWSER_ARGS,
+            headless=True,
+            viewport={"width": 1280, "height": 900},
+            accept_downloads=True,
+        )
+        try:
+            yield context
+        finally:
+            context.close()
+            shutil.rmtree(profile, ignore_errors=True)
+
+
+def shot(page: Any, name: str) -> None:
+    ARTIFACTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(ARTIFACTS / f"chat-{name}.png"), full_page=True)
 
 
 def free_port() -> int:

@@ -6,10 +6,8 @@ from __future__ import annotations
 
 import json
 import os
-import shutil
 import signal
 import subprocess
-import tempfile
 import time
 import urllib.error
 import urllib.request
@@ -19,23 +17,13 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import BIN, REPO, cli_env, free_port
+from conftest import BIN, REPO, cli_env, free_port, shot
 from fake_ollama import FakeOllama, serve, structured
 from test_servers import listening_addresses, stop, wait_for
 
 from swguide.settings import Settings
 
 pytestmark = pytest.mark.slow
-CHROMIUM = Path("/usr/bin/chromium")
-ARTIFACTS = REPO / "build" / "artifacts"
-BROWSER_ARGS = [
-    "--headless",
-    "--no-sandbox",
-    "--disable-gpu",
-    "--disable-background-networking",
-    "--disable-component-update",
-    "--disable-sync",
-]
 LINKEDIN = "Can I accept a client's LinkedIn request?"
 PRIVATE = "My client Zebulon Quist (DOB 03/04/1980) sent a LinkedIn request. Can I accept?"
 
@@ -155,34 +143,6 @@ def test_file_routes_serve_nothing_outside_the_apps_assets(
         served, body = refused.code, refused.read()
     assert served in (403, 404), (url, served)
     assert b"root:" not in body and b"[project]" not in body and b"SQLite" not in body
-
-
-@pytest.fixture
-def browser() -> Iterator[Any]:
-    if not CHROMIUM.exists():
-        pytest.fail("Debian's chromium is missing: `apt-get install -y chromium` (make test does)")
-    from playwright.sync_api import sync_playwright
-
-    profile = tempfile.mkdtemp(prefix="swguide-chromium-")
-    with sync_playwright() as playwright:
-        context = playwright.chromium.launch_persistent_context(
-            profile,
-            executable_path=str(CHROMIUM),
-            args=BROWSER_ARGS,
-            headless=True,
-            viewport={"width": 1280, "height": 900},
-            accept_downloads=True,
-        )
-        try:
-            yield context
-        finally:
-            context.close()
-            shutil.rmtree(profile, ignore_errors=True)
-
-
-def shot(page: Any, name: str) -> None:
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    page.screenshot(path=str(ARTIFACTS / f"chat-{name}.png"), full_page=True)
 
 
 def test_a_clinician_asks_follows_a_citation_and_exports(

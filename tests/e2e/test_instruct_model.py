@@ -10,8 +10,8 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import run_cli
-from test_chat_page import browser, shot, start_chat  # noqa: F401  (browser: a fixture)
+from conftest import run_cli, shot
+from test_chat_page import start_chat
 from test_llamacpp import problems
 from test_servers import stop
 
@@ -57,7 +57,7 @@ def test_the_models_own_sentences_reach_the_chat_page(
     corpus_settings: Settings,
     instruct_gguf: Path,
     tmp_path: Path,
-    browser: Any,  # noqa: F811
+    browser: Any,
 ) -> None:
     server = start_chat(corpus_settings, tmp_path, "--llm", f"llamacpp:{instruct_gguf}")
     try:
