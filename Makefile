@@ -35,6 +35,8 @@ eval: dev $(QWEN_SMALL)
 	$(BIN)/swguide eval --report $(REPORTS)/extractive > /dev/null
 	$(BIN)/swguide eval --llm llamacpp:$(QWEN_SMALL) --report $(REPORTS)/llamacpp \
 	  --spoil model-silent > /dev/null
+	$(BIN)/swguide eval --distractors --report $(REPORTS)/distractors \
+	  --spoil buried-answer --spoil always-abstain > /dev/null
 	@echo "eval gate passed: reports in $(REPORTS)/"
 
 # Both Qwen models (not in `make test`: about 25 minutes on 2 cores), each gated on the

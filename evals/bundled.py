@@ -1,5 +1,11 @@
 """A fresh index of the bundled corpus in a temporary folder, for the suite and the
-support checker's calibration: a user's own documents never change their figures."""
+support checker's calibration: a user's own documents never change their figures.
+
+With `distractors`, the index also holds `evals/distractors/`: 24 synthetic documents
+(about 190 passages) on neighbouring topics of practice (telehealth, documentation,
+supervision, fees, confidentiality in waiting rooms, ...) that use the guidance's
+vocabulary but say nothing about being online, so ranking is tested among hundreds of
+passages rather than the article's eight."""
 
 from __future__ import annotations
 
@@ -13,6 +19,8 @@ from typing import Any
 import corpus
 from swguide.settings import Settings, load_settings
 from swguide.types import Chunk, Passage
+
+DISTRACTORS = Path(__file__).with_name("distractors")
 
 
 @dataclass(frozen=True, slots=True)
@@ -40,7 +48,7 @@ class Bundled:
 
 
 @contextmanager
-def bundled_index(settings: Settings) -> Iterator[Bundled]:
+def bundled_index(settings: Settings, distractors: bool = False) -> Iterator[Bundled]:
     from assistant.build import build_embedder, open_store
     from ingest.pipeline import ingest
 
@@ -52,5 +60,6 @@ def bundled_index(settings: Settings) -> Iterator[Bundled]:
         )
         embedder = build_embedder(local)
         store = open_store(local, create=True)
-        ingest([corpus.DIRECTORY], store, embedder, local)
+        folders = [corpus.DIRECTORY, DISTRACTORS] if distractors else [corpus.DIRECTORY]
+        ingest(folders, store, embedder, local)
         yield Bundled(local, embedder, store)

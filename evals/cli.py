@@ -45,6 +45,12 @@ if TYPE_CHECKING:
     "gated by the thresholds only, not the recorded baseline.",
 )
 @click.option("--split", help="Only the questions of this split of the file (fit or held).")
+@click.option(
+    "--distractors",
+    is_flag=True,
+    help="Ask the answerable questions of an index that also holds evals/distractors/ "
+    "(about 190 passages on neighbouring topics), gated by [distractors] in thresholds.toml.",
+)
 @click.pass_obj
 def evaluate(
     obj: Context,
@@ -55,10 +61,11 @@ def evaluate(
     questions: Path | None,
     split: str | None,
     spoil: tuple[str, ...],
+    distractors: bool,
 ) -> None:
     """Run the fixed questions, score them, and gate (exit 1 when a threshold is missed)."""
     from evals import report
-    from evals.dataset import QUESTIONS, load
+    from evals.dataset import QUESTIONS, load, with_distractors
     from evals.run import ask_all, known, score
     from evals.run import record as save_baseline
 
@@ -67,8 +74,12 @@ def evaluate(
     for name in filter(None, (baseline, *spoil)):
         known(name)
     dataset = load(questions or QUESTIONS, split)
+    if distractors:
+        dataset = with_distractors(dataset)
     if record and not dataset.fixed:
-        raise InputError("--record saves scores on the fixed questions: leave out --questions.")
+        raise InputError(
+            "--record saves scores on the fixed questions: leave out --questions and --distractors."
+        )
     with click.progressbar(length=1, label="eval", file=sys.stderr) as bar:
         answers = ask_all(obj.settings(), llm, _progress(bar), dataset)
     result = score(answers, baseline)

@@ -43,6 +43,7 @@ class Dataset:
     questions: tuple[Question, ...] = field(default_factory=tuple)
     name: str = QUESTIONS.name  # the file, and the split when one was chosen
     fixed: bool = True  # the suite's own questions, which the recorded baselines are for
+    distractors: bool = False  # asked of the index with evals/distractors/ added
 
 
 def load(path: Path = QUESTIONS, split: str | None = None) -> Dataset:
@@ -72,6 +73,14 @@ def load(path: Path = QUESTIONS, split: str | None = None) -> Dataset:
         raise InputError(f"{path} has no questions{which}: check the file and --split.")
     fixed = path.resolve() == QUESTIONS.resolve() and split is None
     return Dataset(questions, f"{path.name} ({split})" if split else path.name, fixed)
+
+
+def with_distractors(dataset: Dataset) -> Dataset:
+    """The answerable questions, to be asked of the index with the distractors added.
+    Refusals are not scored there: the distractors speak of fees and records, so a
+    question on billing may rightly be answered from them."""
+    answerable = tuple(q for q in dataset.questions if q.answerable and not q.follows)
+    return Dataset(answerable, f"{dataset.name} + distractors", fixed=False, distractors=True)
 
 
 def problems(dataset: Dataset, corpus_text: str) -> list[str]:

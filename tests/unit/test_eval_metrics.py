@@ -15,7 +15,8 @@ import corpus
 from assistant.answer.draft import VERBATIM
 from assistant.guard.guard import ATTRIBUTED
 from evals import run as eval_run
-from evals.dataset import Question, load, problems
+from evals.bundled import DISTRACTORS
+from evals.dataset import Dataset, Question, load, problems, with_distractors
 from evals.metrics import DEFINITIONS, RATIOS, compute
 from evals.run import gate
 from evals.scoring import Scored, Scorer
@@ -262,7 +263,7 @@ def test_the_gate_applies_thresholds_and_the_recorded_baseline(
         [WordScorer().score(QUESTION, _answer("The written policy. [1]", p, [1]), ("c1",))]
     )
     monkeypatch.setattr(eval_run, "BASELINES", tmp_path)
-    checks = {c.metric: c for c in gate(good, "extractive")}
+    checks = {c.metric: c for c in gate(good, "extractive", Dataset())}
     assert checks["citation_recall"].passed and checks["citation_validity"].passed
     recorded = {"metrics": {"citation_recall": {"value": 1.0}, "over_refusal": {"value": 0.0}}}
     (tmp_path / "extractive.json").write_text(json.dumps(recorded))
@@ -271,9 +272,37 @@ def test_the_gate_applies_thresholds_and_the_recorded_baseline(
         citation_recall=replace(good["citation_recall"], value=0.95),
         over_refusal=replace(good["over_refusal"], value=0.04),
     )
-    failed = {c.metric for c in gate(worse, "extractive") if not c.passed and "vs" in c.metric}
+    failed = {
+        c.metric for c in gate(worse, "extractive", Dataset()) if not c.passed and "vs" in c.metric
+    }
     # Both are inside their thresholds, but each is worse than recorded by more than 0.03.
     assert failed == {"citation_recall (vs recorded 1.000)", "over_refusal (vs recorded 0.000)"}
+
+
+def test_the_distractor_run_asks_only_answerable_questions_and_has_its_own_gate(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    fixed = load()
+    harder = with_distractors(fixed)
+    assert harder.distractors and not harder.fixed and harder.name.endswith("+ distractors")
+    assert harder.questions and all(q.answerable and not q.follows for q in harder.questions)
+    assert len(harder.questions) < len(fixed.questions)
+    documents = sorted(DISTRACTORS.glob("*.md"))
+    sections = sum(d.read_text("utf-8").count("\n## ") for d in documents)
+    assert len(documents) == 24 and sections >= 150
+    assert not any("social media" in d.read_text("utf-8").lower() for d in documents)
+    monkeypatch.setattr(eval_run, "BASELINES", tmp_path)
+    (tmp_path / "extractive.json").write_text(
+        json.dumps({"metrics": {"gold_first": {"value": 1.0}}})
+    )
+    p = [_passage(1, "written policy")]
+    metrics = compute(
+        [WordScorer().score(QUESTION, _answer("The written policy. [1]", p, [1]), ("c1",))]
+    )
+    checks = gate(metrics, "extractive", harder)
+    rules = eval_run.thresholds()["distractors"]
+    assert {c.metric for c in checks} == set(rules)  # its own rules, never the baseline
+    assert {"hit@1", "answer_recall", "gold_first", "over_refusal"} <= set(rules)
 
 
 def test_a_model_must_add_its_own_floor_of_answers_and_model_silent_shows_it_can_fail(
@@ -290,7 +319,9 @@ def test_a_model_must_add_its_own_floor_of_answers_and_model_silent_shows_it_can
     for answer, passed in [(wrote, True), (model_silent(wrote), False)]:
         metrics = compute([WordScorer().score(QUESTION, answer, ("c1",))])
         (check,) = [
-            c for c in gate(metrics, "llamacpp:/models/m.gguf") if c.metric == "model_written"
+            c
+            for c in gate(metrics, "llamacpp:/models/m.gguf", Dataset())
+            if c.metric == "model_written"
         ]
         assert check.bound == floors["default"] and check.passed is passed
     named = eval_run.rules_for(
