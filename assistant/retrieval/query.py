@@ -2,8 +2,13 @@
 
 Typos are mended against the index's vocabulary and the lexicon first, then against
 symspellpy's English frequency dictionary; a word is changed only when it is unknown
-to all of them, is at least four letters, and has a candidate within edit distance two.
-Acronyms (all capitals) are left alone. The rewrite is what retrieval searches for;
+to all of them (the whole dictionary: "chummy" and "riskier" are words, not typos), is
+at least four letters, and has a candidate within edit distance two among the index's
+words, the lexicon's and the dictionary's commonest. Of the closest candidates it takes
+one that keeps the first letter, then one that adds a letter, then one of the same
+length, then the commonest ("taged" is "tagged", not "aged"; "formr" is "former", not
+"forms"; "shar" is "share", not "star"): typists rarely miss the first letter and more
+often leave a letter out than add or change one. Acronyms (all capitals) are left alone. The rewrite is what retrieval searches for;
 the answer still shows the question as it was asked.
 """
 
@@ -12,7 +17,7 @@ from __future__ import annotations
 import importlib.resources
 import tomllib
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING
 
@@ -108,18 +113,23 @@ class QueryRewriter:
         lower = word.lower()
         if "'" in word:
             return word
-        if len(word) < 4 or word.isupper() or lower in self._domain or lower in self._english:
+        if len(word) < 4 or word.isupper() or lower in self._domain or lower in self._known:
             return word
         from symspellpy import Verbosity
 
         found = self._speller.lookup(lower, Verbosity.CLOSEST, max_edit_distance=2)
-        return found[0].term if found else word
+        if not found:
+            return word
+        return str(min(found, key=lambda s: _unlikely(lower, s.term)).term)
+
+    @cached_property
+    def _known(self) -> frozenset[str]:
+        return frozenset(line.partition(" ")[0] for line in _dictionary_lines())
 
     @cached_property
     def _english(self) -> dict[str, int]:
-        source = importlib.resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"
         counts: dict[str, int] = {}
-        for line in source.read_text(encoding="utf-8").splitlines()[:DICTIONARY_WORDS]:
+        for line in _dictionary_lines()[:DICTIONARY_WORDS]:
             word, _, count = line.partition(" ")
             counts[word] = int(count)
         return counts
@@ -135,3 +145,16 @@ class QueryRewriter:
         for word, count in self._english.items():
             speller.create_dictionary_entry(word, count)
         return speller
+
+
+def _unlikely(typed: str, candidate: str) -> tuple[bool, int]:
+    """How unlikely a correction is (lower is likelier; ties go to the commonest)."""
+    longer = len(candidate) - len(typed)
+    return candidate[0] != typed[0], 0 if longer > 0 else 1 if longer == 0 else 2
+
+
+@cache
+def _dictionary_lines() -> list[str]:
+    """symspellpy's English words, commonest first, one "word count" line each."""
+    source = importlib.resources.files("symspellpy") / "frequency_dictionary_en_82_765.txt"
+    return source.read_text(encoding="utf-8").splitlines()

@@ -25,6 +25,11 @@ def rewriter() -> QueryRewriter:
         ("can i acept a clents linkdin reqest", "can i accept a clients linkedin request"),
         ("Does HIPAA apply to NASW members?", "Does HIPAA apply to NASW members?"),
         ("Is my client's post ok?", "Is my client's post ok?"),
+        # Real words stay (the whole dictionary, not only its commonest 40,000 words).
+        ("getting chummy is riskier", "getting chummy is riskier"),
+        # The likelier correction: first letter kept, a left-out letter put back.
+        ("a formr client taged me", "a former client tagged me"),
+        ("can i shar client info", "can i share client info"),
     ],
 )
 def test_typos_are_mended_and_acronyms_kept(
