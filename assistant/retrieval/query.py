@@ -8,8 +8,9 @@ words, the lexicon's and the dictionary's commonest. Of the closest candidates i
 one that keeps the first letter, then one that adds a letter, then one of the same
 length, then the commonest ("taged" is "tagged", not "aged"; "formr" is "former", not
 "forms"; "shar" is "share", not "star"): typists rarely miss the first letter and more
-often leave a letter out than add or change one. Acronyms (all capitals) are left alone. The rewrite is what retrieval searches for;
-the answer still shows the question as it was asked.
+often leave a letter out than add or change one. Acronyms (all capitals) are left
+alone. The rewrite is what retrieval searches for; the answer still shows the question
+as it was asked.
 """
 
 from __future__ import annotations
