@@ -61,7 +61,7 @@ def build_assistant(
     store = open_store(settings)
     embedder = embedder or build_embedder(settings)
     lexicon = Lexicon.load(settings.lexicon_path)
-    retriever = HybridRetriever(store, embedder, settings.retrieval, lexicon)
+    retriever = HybridRetriever(store, embedder, settings.retrieval, lexicon, settings.cache_dir)
     extractive = ExtractiveAnswerer(embedder, settings.answer)
     choice = choice or choose(settings.llm, llm)
     answerer: Answerer = extractive

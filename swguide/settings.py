@@ -290,6 +290,11 @@ class Settings(BaseSettings):
         return self.data_dir / "chroma"
 
     @property
+    def cache_dir(self) -> Path:
+        """What processes derive from the index and keep for the next (never client text)."""
+        return self.data_dir / "cache"
+
+    @property
     def sources_dir(self) -> Path:
         """Where `swguide corpus fetch` keeps the sources it fetched (never in git)."""
         return self.data_dir / "sources"

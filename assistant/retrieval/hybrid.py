@@ -11,17 +11,18 @@ from __future__ import annotations
 
 import threading
 from dataclasses import dataclass, replace
+from pathlib import Path
 
 import numpy as np
 
+from assistant.retrieval.derived import derive
 from assistant.retrieval.lexical import LexicalIndex
 from assistant.retrieval.query import Lexicon, QueryRewriter
-from ingest.screening import instruction_like
 from ingest.store import ChunkStore
 from swguide.errors import IndexMissingError
 from swguide.protocols import Embedder
 from swguide.settings import RetrievalSettings
-from swguide.text import SPELLED_WORD, stems
+from swguide.text import stems
 from swguide.types import Chunk, DocumentRecord, Passage
 
 
@@ -70,11 +71,13 @@ class HybridRetriever:
         embedder: Embedder,
         settings: RetrievalSettings,
         lexicon: Lexicon | None = None,
+        cache: Path | None = None,
     ) -> None:
         self._store = store
         self._embedder = embedder
         self._settings = settings
         self._lexicon = lexicon or Lexicon({})
+        self._cache = cache  # where derived data is kept between processes (derived.py)
         self._lock = threading.Lock()
         self._snapshot = self._load(store.signature())
 
@@ -101,17 +104,16 @@ class HybridRetriever:
             raise IndexMissingError(
                 f"The index in {self._store.where} is empty: run `swguide ingest` first."
             )
-        stored = self._store.chunks(listed)
-        chunks = {c.id: c for c in stored if instruction_like(c.text) is None}
-        texts = [f"{c.section}\n{c.text}" for c in chunks.values()]
-        vocabulary = {w.lower() for t in texts for w in SPELLED_WORD.findall(t)}
+        stored = {c.id: c for c in self._store.chunks(listed)}
+        derived = derive(list(stored.values()), self._cache)
+        chunks = {cid: stored[cid] for cid in derived.kept}
         return Snapshot(
             signature,
             records,
             chunks,
             list(chunks),
-            LexicalIndex(texts),
-            QueryRewriter(vocabulary, self._lexicon),
+            derived.lexical,
+            QueryRewriter(set(derived.vocabulary), self._lexicon),
             {r.source_number: r.id for r in records.values() if r.source_number},
             topics(chunks),
         )
