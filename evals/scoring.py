@@ -233,5 +233,10 @@ class Scorer:
         return bool(passages) and self._checker.supports(_strip_quotes(text), passages, question)
 
 
+# The name an answer quoting several documents puts before each one's first quote
+# ("Tips for Social Media Etiquette: “…”"): the voice, not part of what is claimed.
+VOICE = re.compile(r'^[^“”"\n]{1,200}?:\s*(?=“)')
+
+
 def _strip_quotes(text: str) -> str:
-    return text.strip().strip('“”"').strip()
+    return VOICE.sub("", text.strip()).strip('“”"').strip()

@@ -187,6 +187,31 @@ def test_citation_recall_and_precision_as_alce_defines_them() -> None:
     assert metrics["must_mention_recall"].value == 1.0
 
 
+class VerbatimChecker:
+    """Passages support a statement only when one holds it word for word."""
+
+    def supports(self, sentence: str, passages: Sequence[Passage], question: str) -> bool:
+        return any(sentence in p.chunk.text for p in passages)
+
+
+def test_a_quote_named_by_its_document_is_scored_without_the_name() -> None:
+    """An answer quoting two documents names each before its first quote; the name is
+    the voice, not part of the statement (it once made every such quote "unsupported")."""
+    p = [_passage(1, "Discuss the written policy."), _passage(2, "Ask at the first session.")]
+    answer = _answer(
+        "Agency Handbook: “Discuss the written policy.” [1] "
+        "Tips for Social Media Etiquette: “Ask at the first session.” [2]",
+        p,
+        [1, 2],
+    )
+    scored = Scorer(VerbatimChecker()).score(QUESTION, answer, ("c1",))
+    assert [s.text for s in scored.statements] == [
+        "Discuss the written policy.",
+        "Ask at the first session.",
+    ]
+    assert all(s.supported and s.precise == 1 for s in scored.statements)
+
+
 def test_miscitation_invalid_markers_and_must_not() -> None:
     p = [_passage(1, "written policy"), _passage(2, "initial interview")]
     answer = _answer("Yes, you can accept: discuss the initial interview. [1] See [7].", p, [1])
