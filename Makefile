@@ -2,8 +2,9 @@
 #   make run    set up .venv, ingest the bundled corpus, start the chat page
 #   make test   set up .venv with the dev extras, then lint, type-check, check the layers,
 #               run every test (tests/unit, tests/integration, tests/e2e),
-#               and gate the eval suite (extractive, and Qwen2.5-Coder 0.5B Instruct behind
-#               the guard; sentinels must fail)
+#               and gate the eval suite (extractive, Qwen2.5-Coder 0.5B Instruct behind
+#               the guard, and the extractive answers from an index with 192 distractor
+#               passages; sentinels must fail)
 PYTHON ?= python3
 VENV := .venv
 BIN := $(VENV)/bin
