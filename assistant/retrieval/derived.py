@@ -19,12 +19,21 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from assistant.retrieval.lexical import LexicalIndex
-from ingest.screening import instruction_like
+from ingest.screening import PATTERNS, instruction_like
 from swguide.text import SPELLED_WORD
 from swguide.types import Chunk
 
 VERSION = "1"  # bump when what is derived, or how, changes
 PREFIX = "snapshot-"
+
+
+def fingerprint() -> str:
+    """What the derivation depends on besides the passages: this module's version, the
+    screening patterns and bm25s's version (a changed pattern is a new folder)."""
+    from importlib.metadata import version
+
+    parts = [VERSION, version("bm25s"), *(p.pattern for p in PATTERNS)]
+    return "\0".join(parts)
 
 
 @dataclass(frozen=True, slots=True)
@@ -51,7 +60,7 @@ def derive(chunks: Sequence[Chunk], folder: Path | None = None) -> Derived:
 
 
 def _key(chunks: Sequence[Chunk]) -> str:
-    digest = hashlib.sha256(VERSION.encode())
+    digest = hashlib.sha256(fingerprint().encode("utf-8"))
     for chunk in chunks:
         for part in (chunk.id, chunk.section, chunk.text):
             digest.update(part.encode("utf-8"))

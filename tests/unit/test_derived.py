@@ -3,6 +3,7 @@ content and read back exactly; a damaged or unwritable cache costs time, never a
 
 from __future__ import annotations
 
+import re
 from pathlib import Path
 
 import numpy as np
@@ -57,6 +58,18 @@ def test_a_changed_passage_is_a_new_name_and_the_old_one_goes(tmp_path: Path) ->
     (after,) = tmp_path.glob(f"{PREFIX}*")
     assert after != before and "supervision" in changed.vocabulary
     assert "consultation" not in changed.vocabulary
+
+
+def test_changed_screening_patterns_are_a_new_name(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    derive(_chunks(TEXTS), tmp_path)
+    (before,) = tmp_path.glob(f"{PREFIX}*")
+    monkeypatch.setattr(derived_module, "PATTERNS", [re.compile("consultation")])
+    monkeypatch.setattr(derived_module, "instruction_like", lambda text: None)
+    assert derive(_chunks(TEXTS), tmp_path).kept == ("c0", "c1", "c2", "c3")
+    (after,) = tmp_path.glob(f"{PREFIX}*")
+    assert after != before
 
 
 def test_a_damaged_cache_is_derived_again_and_replaced(
