@@ -113,7 +113,7 @@ class HybridRetriever:
             chunks,
             list(chunks),
             derived.lexical,
-            QueryRewriter(set(derived.vocabulary), self._lexicon),
+            QueryRewriter(derived.vocabulary, self._lexicon),
             {r.source_number: r.id for r in records.values() if r.source_number},
             topics(chunks),
         )

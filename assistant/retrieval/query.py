@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import importlib.resources
 import tomllib
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from functools import cache, cached_property
 from pathlib import Path
@@ -99,7 +100,7 @@ class Rewrite:
 
 
 class QueryRewriter:
-    def __init__(self, vocabulary: set[str], lexicon: Lexicon) -> None:
+    def __init__(self, vocabulary: Iterable[str], lexicon: Lexicon) -> None:
         self._domain = {w.lower() for w in vocabulary} | lexicon.words
         self._lexicon = lexicon
 
@@ -114,7 +115,7 @@ class QueryRewriter:
         lower = word.lower()
         if "'" in word:
             return word
-        if len(word) < 4 or word.isupper() or lower in self._domain or lower in self._known:
+        if len(word) < 4 or word.isupper() or lower in self._domain or lower in _known():
             return word
         from symspellpy import Verbosity
 
@@ -122,10 +123,6 @@ class QueryRewriter:
         if not found:
             return word
         return str(min(found, key=lambda s: _unlikely(lower, s.term)).term)
-
-    @cached_property
-    def _known(self) -> frozenset[str]:
-        return frozenset(line.partition(" ")[0] for line in _dictionary_lines())
 
     @cached_property
     def _english(self) -> dict[str, int]:
@@ -152,6 +149,12 @@ def _unlikely(typed: str, candidate: str) -> tuple[bool, int]:
     """How unlikely a correction is (lower is likelier; ties go to the commonest)."""
     longer = len(candidate) - len(typed)
     return candidate[0] != typed[0], 0 if longer > 0 else 1 if longer == 0 else 2
+
+
+@cache
+def _known() -> frozenset[str]:
+    """Every word of the dictionary: a word in it is never taken for a typo."""
+    return frozenset(line.partition(" ")[0] for line in _dictionary_lines())
 
 
 @cache
