@@ -9,6 +9,7 @@ from assistant.answer.generative import GenerativeAnswerer
 from assistant.followup import FollowUps
 from assistant.guard.guard import GroundingGuard
 from assistant.llm.select import Choice, choose
+from assistant.retrieval.examples import ExampleQuestions
 from assistant.retrieval.hybrid import HybridRetriever
 from assistant.retrieval.query import Lexicon
 from assistant.service import Answerer, Assistant
@@ -61,8 +62,11 @@ def build_assistant(
     store = open_store(settings)
     embedder = embedder or build_embedder(settings)
     lexicon = Lexicon.load(settings.lexicon_path)
-    retriever = HybridRetriever(store, embedder, settings.retrieval, lexicon, settings.cache_dir)
-    extractive = ExtractiveAnswerer(embedder, settings.answer)
+    examples = ExampleQuestions.load(settings.examples_path, embedder, settings.cache_dir)
+    retriever = HybridRetriever(
+        store, embedder, settings.retrieval, lexicon, settings.cache_dir, examples
+    )
+    extractive = ExtractiveAnswerer(embedder, settings.answer, examples)
     choice = choice or choose(settings.llm, llm)
     answerer: Answerer = extractive
     if choice.generator is not None:

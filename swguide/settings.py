@@ -85,27 +85,25 @@ class AnswerSettings(_Section):
     max_sentences: int = Field(3, ge=1, le=10, description="Sentences an answer quotes.")
     passages: int = Field(3, ge=1, le=20, description="Top passages an answer may quote.")
     min_relevance: float = Field(
-        0.326,
+        0.265,
         description=(
             "Below this best-sentence relevance, abstain (calibrated by "
             "`python -m evals.calibrate`)."
         ),
     )
     confident_relevance: float = Field(
-        0.392,
+        0.649,
         description=(
             "From this relevance up, answer; between the two, answer only when the quotes "
             "cover enough of what is specific to the question (calibrated likewise)."
         ),
     )
-    specific_coverage: float = Field(
-        0.15,
-        ge=0,
-        le=1,
-        description="Share (IDF-weighted) of the question's specific words the quotes must hold.",
-    )
-    common_share: float = Field(
-        0.5, ge=0, le=1, description="Words in this share of passages are not specific."
+    scope_margin: float = Field(
+        0.039,
+        description=(
+            "Between the two relevances, answer when the question's scope margin against "
+            "the scope examples reaches this (calibrated likewise)."
+        ),
     )
     sentence_floor: float = Field(
         0.75, ge=0, le=1, description="Quote only sentences within this share of the best."
@@ -250,6 +248,10 @@ class Settings(BaseSettings):
     lexicon_file: Path | None = Field(
         None, description="User words mapped to the guidance's terms; unset: the bundled one."
     )
+    examples_file: Path | None = Field(
+        None,
+        description="Example questions inside and outside the guidance; unset: the bundled ones.",
+    )
     chroma: ChromaSettings = Field(ChromaSettings(), description="The Chroma store.")
     embedding: EmbeddingSettings = Field(EmbeddingSettings(), description="The embedder.")
     chunking: ChunkingSettings = Field(ChunkingSettings(), description="How text is cut.")
@@ -322,6 +324,12 @@ class Settings(BaseSettings):
 
         return self.lexicon_file or corpus.DIRECTORY / "lexicon.toml"
 
+    @property
+    def examples_path(self) -> Path:
+        import corpus
+
+        return self.examples_file or corpus.DIRECTORY / "example_questions.toml"
+
     def fingerprint(self, *versions: str) -> str:
         """A short hash of every setting that changes what an answer says, the lexicon's
         words and the `versions` of what else does (the prompt's hash) included
@@ -330,10 +338,11 @@ class Settings(BaseSettings):
             mode="json", include={"embedding", "chunking", "retrieval", "answer", "llm", "guard"}
         )
         relevant["versions"] = list(versions)
-        try:
-            relevant["lexicon"] = hashlib.sha256(self.lexicon_path.read_bytes()).hexdigest()
-        except OSError:
-            relevant["lexicon"] = None  # loading it says what is wrong
+        for name, path in (("lexicon", self.lexicon_path), ("scope", self.examples_path)):
+            try:
+                relevant[name] = hashlib.sha256(path.read_bytes()).hexdigest()
+            except OSError:
+                relevant[name] = None  # loading it says what is wrong
         return hashlib.sha256(repr(sorted(relevant.items())).encode()).hexdigest()[:16]
 
 

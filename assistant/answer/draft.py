@@ -24,8 +24,7 @@ class Draft:
     citations: tuple[Citation, ...]
     abstained: bool
     relevance: float = 0.0
-    specific: float = 0.0
-    matched: tuple[str, ...] = ()
+    scope: float = 0.0  # the question's scope margin (assistant.retrieval.examples)
     sentences: tuple[SentenceCheck, ...] = ()
     fallback: str | None = None
     context: tuple[tuple[str, ...], bool] | None = None  # chunk ids a model saw; trimmed

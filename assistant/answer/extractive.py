@@ -8,15 +8,16 @@ the search query's words it contains.
 
 It abstains at once when the question uses a word for a topic outside the guidance
 (`outside` in `corpus/lexicon.toml`: billing, medication, ...) that no indexed passage
-mentions. Otherwise whether to answer is decided from the best score, calibrated on
-questions inside and outside the guidance's scope (`python -m evals.calibrate`):
+mentions. Otherwise whether to answer is decided from the best score and the question's
+scope margin against example questions inside and outside the guidance's scope
+(assistant.retrieval.examples), calibrated together on questions of both kinds
+(`python -m evals.calibrate`):
 - at or above `answer.confident_relevance` it answers;
-- below `answer.min_relevance` it abstains;
-- in between it answers only if the quoted sentences contain enough of what is specific
-  to the question: its words that are not stop words, not question-frame words
-  ("allowed", "guidance") and not common to most of the index ("social", "client"),
-  weighted by IDF; `answer.specific_coverage` is the share they must reach. A word the
-  lexicon maps ("Snapchat" to "social media") counts when the quotes hold its mapping.
+- below `answer.min_relevance` it abstains (nothing in the index is close enough to
+  quote, whatever the question reads like);
+- in between it answers only if the scope margin reaches `answer.scope_margin`:
+  "Can I share my election takes on my page?" is answered, "How many hashtags should I
+  use?" is not, though the guidance's sentences lie as close to both.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ from dataclasses import dataclass, replace
 import numpy as np
 
 from assistant.answer.draft import ABSTAIN, VERBATIM, Draft, lead_line
+from assistant.retrieval.examples import ExampleQuestions
 from assistant.retrieval.hybrid import Retrieval
 from swguide.protocols import Embedder
 from swguide.settings import AnswerSettings
@@ -34,13 +36,9 @@ from swguide.text import OPENS_WITH_REFERENCE, quote_text, stems
 from swguide.types import Citation, Passage, SentenceCheck, Span
 
 LEXICAL_WEIGHT = 0.5  # chosen on the clinician questions' fit split (0.25 before)
+EXAMPLE_WEIGHT = 0.9  # likewise, with the fixed questions
 MIN_WORDS = 4
 CARRY = 3  # sentences a dangling quote may carry from before it
-FRAME_WORDS = (
-    "allowed allow okay ok guidance guideline say says need want tell know happens happen "
-    "thing things way right wrong good bad better best something anything get make keep "
-    "go going really question would could might must shall please"
-)
 
 
 @dataclass(frozen=True, slots=True)
@@ -52,19 +50,27 @@ class Candidate:
     text: str
     dense: float
     lexical: float
+    support: float = 0.0  # from the example questions (assistant.retrieval.examples)
 
     @property
     def relevance(self) -> float:
+        """How close the sentence is to the question: what abstention is decided on."""
         return self.dense + LEXICAL_WEIGHT * self.lexical
+
+    @property
+    def rank(self) -> float:
+        """What quotes are chosen and ordered by: relevance, and the example questions'
+        word on which sentences answer questions like this one."""
+        return self.relevance + EXAMPLE_WEIGHT * self.support
 
 
 class ExtractiveAnswerer:
     name = "extractive"
 
-    def __init__(self, embedder: Embedder, settings: AnswerSettings):
+    def __init__(self, embedder: Embedder, settings: AnswerSettings, examples: ExampleQuestions):
         self._embedder = embedder
         self._settings = settings
-        self._frame = set(stems(FRAME_WORDS))
+        self._examples = examples
 
     def answer(self, question: str, retrieval: Retrieval, topics: list[str]) -> Draft:
         if retrieval.outside:
@@ -72,20 +78,19 @@ class ExtractiveAnswerer:
         candidates = self.candidates(retrieval)
         best = max((c.relevance for c in candidates), default=0.0)
         chosen = self._select(candidates, best)
-        specific, matched = self.specific_coverage(retrieval, chosen)
-        if not self.answerable(best, specific):
-            return Draft(abstention(topics), (), True, best, specific, matched)
-        return _compose(in_context(chosen), best, specific, matched)
+        scope = self._examples.margin(retrieval.mended_vector)
+        if not self.answerable(best, scope):
+            return Draft(abstention(topics), (), True, best, scope)
+        return _compose(in_context(chosen), best, scope)
 
     def stream(self, question: str, retrieval: Retrieval, topics: list[str]) -> Iterator[Draft]:
         yield self.answer(question, retrieval, topics)
 
-    def answerable(self, best: float, specific: float) -> bool:
+    def answerable(self, best: float, scope: float) -> bool:
+        """Whether to answer, from the best sentence's relevance and the scope margin."""
         if best >= self._settings.confident_relevance:
             return True
-        return best >= self._settings.min_relevance and (
-            specific >= self._settings.specific_coverage
-        )
+        return best >= self._settings.min_relevance and scope >= self._settings.scope_margin
 
     def candidates(self, retrieval: Retrieval) -> list[Candidate]:
         """Every quotable sentence of the top retrieved passages, scored."""
@@ -103,42 +108,21 @@ class ExtractiveAnswerer:
         dense = (sentences @ queries.T).max(axis=1)
         lexical = retrieval.lexical
         terms = {stem: lexical.idf(stem) for stem in set(stems(retrieval.query))}
+        support = self._examples.support(retrieval.mended_vector, [t for _, _, t in found])
         return [
-            Candidate(p, span, text, float(d), _coverage(terms, text))
-            for (p, span, text), d in zip(found, dense, strict=True)
+            Candidate(p, span, text, float(d), _coverage(terms, text), a)
+            for (p, span, text), d, a in zip(found, dense, support, strict=True)
         ]
-
-    def specific_coverage(
-        self, retrieval: Retrieval, chosen: list[Candidate]
-    ) -> tuple[float, tuple[str, ...]]:
-        """IDF share of the question's specific stems that the quotes contain, and those stems."""
-        lexical = retrieval.lexical
-        wanted = {
-            s
-            for s in set(stems(retrieval.query)) - self._frame
-            if lexical.share(s) < self._settings.common_share
-        }
-        quoted = {stem for c in chosen for stem in stems(c.text)}
-        through = {
-            s
-            for phrase, term in retrieval.mapped
-            if set(stems(term)) <= quoted
-            for s in stems(phrase)
-        }
-        matched = wanted & (quoted | through)
-        total = sum(lexical.idf(s) for s in wanted)
-        share = sum(lexical.idf(s) for s in matched) / total if total else 0.0
-        return share, tuple(sorted(matched))
 
     def _select(self, candidates: list[Candidate], best: float) -> list[Candidate]:
         """The best sentences above the floor, unlike each other. When they all come from
         one document, the best sentence of another document that is relevant enough to
         answer from (`min_relevance`) joins them: an agency's own rule never silences the
         guidance, nor the guidance the agency's rule; each is quoted under its name."""
-        ranked = sorted(candidates, key=lambda c: -c.relevance)
-        floor = best * self._settings.sentence_floor
+        ranked = sorted(candidates, key=lambda c: -c.rank)
+        floor = max(c.rank for c in candidates) * self._settings.sentence_floor if candidates else 0
         chosen: list[Candidate] = []
-        for candidate in (c for c in ranked if c.relevance >= floor):
+        for candidate in (c for c in ranked if c.rank >= floor):
             if len(chosen) == self._settings.max_sentences:
                 break
             if not any(self._similar(candidate, c) for c in chosen):
@@ -215,9 +199,7 @@ def _coverage(terms: dict[str, float], text: str) -> float:
     return sum(w for stem, w in terms.items() if stem in present) / total
 
 
-def _compose(
-    chosen: list[Candidate], best: float, specific: float, matched: tuple[str, ...]
-) -> Draft:
+def _compose(chosen: list[Candidate], best: float, scope: float) -> Draft:
     numbers: dict[str, int] = {}
     quotes: dict[str, list[Span]] = {}
     parts, checks = [], []
@@ -244,8 +226,7 @@ def _compose(
         citations,
         False,
         best,
-        specific,
-        matched,
+        scope,
         tuple(checks),
         lead=lead_line(citations),
     )

@@ -16,6 +16,7 @@ from pathlib import Path
 import numpy as np
 
 from assistant.retrieval.derived import derive
+from assistant.retrieval.examples import ExampleQuestions
 from assistant.retrieval.lexical import LexicalIndex
 from assistant.retrieval.query import Lexicon, QueryRewriter
 from ingest.store import ChunkStore
@@ -72,8 +73,11 @@ class HybridRetriever:
         settings: RetrievalSettings,
         lexicon: Lexicon | None = None,
         cache: Path | None = None,
+        examples: ExampleQuestions | None = None,
     ) -> None:
         self._store = store
+        self._examples = examples
+        self._answering: dict[str, tuple[str, ...]] = {}  # an answer's chunks, this snapshot
         self._embedder = embedder
         self._settings = settings
         self._lexicon = lexicon or Lexicon({})
@@ -95,6 +99,7 @@ class HybridRetriever:
         with self._lock:
             if signature != self._snapshot.signature:
                 self._snapshot = self._load(signature)
+                self._answering = {}
             return self._snapshot
 
     def _load(self, signature: tuple[tuple[str, str], ...]) -> Snapshot:
@@ -132,7 +137,7 @@ class HybridRetriever:
         bm25 = snap.lexical.scores(query)
         top = np.argsort(-bm25)[: self._settings.candidates]
         lexical = [(snap.order[i], float(bm25[i])) for i in top if bm25[i] > 0]
-        fused = self._fuse([dense, lexical])
+        fused = self._fuse([dense, lexical, self._by_examples(snap, vectors[-1])])
         dense_by = dict(dense)
         lexical_by = dict(lexical)
         found = [
@@ -150,6 +155,26 @@ class HybridRetriever:
         return Retrieval(
             passages, query, vector, vectors[-1], snap.lexical, rewrite.mapped, unknown
         )
+
+    def _by_examples(self, snap: Snapshot, vector: np.ndarray) -> list[tuple[str, float]]:
+        """Passages ranked by how many of the question's closest example questions they
+        answer, weighted by the examples' similarity (assistant.retrieval.examples)."""
+        if self._examples is None:
+            return []
+        scores: dict[str, float] = {}
+        for answers, weight in self._examples.nearest(vector):
+            for cid in {c for a in answers for c in self._chunks_holding(snap, a)}:
+                scores[cid] = scores.get(cid, 0.0) + weight
+        return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+
+    def _chunks_holding(self, snap: Snapshot, text: str) -> tuple[str, ...]:
+        with self._lock:
+            found = self._answering.get(text)
+        if found is None:
+            found = tuple(cid for cid, c in snap.chunks.items() if text in c.text)
+            with self._lock:
+                self._answering[text] = found
+        return found
 
     def _with_linked(
         self, snap: Snapshot, found: list[Passage], vector: np.ndarray

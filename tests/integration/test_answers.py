@@ -95,11 +95,8 @@ def test_citations_carry_provenance(assistant: Assistant) -> None:
 def test_calibrated_thresholds_hold(assistant: Assistant, corpus_settings: Settings) -> None:
     """The shipped thresholds still separate the calibration questions (see evals/)."""
     answer = corpus_settings.answer
-    outcome = evaluate(
-        measure(assistant, load_questions()),
-        answer.min_relevance,
-        answer.confident_relevance,
-        answer.specific_coverage,
-    )
-    assert outcome.wrong_answers == 0
-    assert outcome.refusals <= 1
+    configured = (answer.min_relevance, answer.confident_relevance, answer.scope_margin)
+    for split in ("fit", "check"):
+        outcome = evaluate(measure(assistant, load_questions(split)), *configured)
+        assert outcome.wrong_answers == 0
+        assert outcome.refusals <= 1

@@ -16,6 +16,7 @@ from assistant.answer.extractive import (
     by_passage,
     in_context,
 )
+from assistant.retrieval.examples import ExampleQuestions
 from assistant.retrieval.hybrid import Retrieval
 from assistant.retrieval.lexical import LexicalIndex
 from swguide.settings import AnswerSettings
@@ -50,10 +51,25 @@ def passage(key: str, rank: int) -> Passage:
     return Passage(chunk, 1.0 / (rank + 1))
 
 
+INSIDE = [
+    "can I accept friend requests from clients on social media",
+    "should I share a social media policy with clients",
+    "where do I take hard cases instead of posting them",
+]
+OUTSIDE = [
+    "how many hashtags should a post use",
+    "what size should a profile photo be",
+    "how do I reset my account password",
+]
+
+
 @pytest.fixture
 def answerer() -> ExtractiveAnswerer:
-    settings = AnswerSettings(min_relevance=0.3, confident_relevance=0.6, max_sentences=3)
-    return ExtractiveAnswerer(FakeEmbedder(), settings)
+    settings = AnswerSettings(
+        min_relevance=0.3, confident_relevance=0.6, scope_margin=0.1, max_sentences=3
+    )
+    scope = ExampleQuestions(INSIDE, OUTSIDE, FakeEmbedder())
+    return ExtractiveAnswerer(FakeEmbedder(), settings, scope)
 
 
 def retrieval(question: str, keys: list[str]) -> Retrieval:
@@ -97,11 +113,28 @@ def test_abstains_without_citations_when_nothing_is_relevant(
     assert draft.text.startswith("The guidance here does not address")
 
 
-def test_middle_band_needs_question_specific_words(answerer: ExtractiveAnswerer) -> None:
-    assert answerer.answerable(0.7, 0.0)
-    assert answerer.answerable(0.4, 0.5)
+def test_middle_band_answers_only_what_reads_like_the_guidance(
+    answerer: ExtractiveAnswerer,
+) -> None:
+    assert answerer.answerable(0.7, -1.0)  # confident: answered whatever it reads like
+    assert answerer.answerable(0.4, 0.2)
     assert not answerer.answerable(0.4, 0.05)
-    assert not answerer.answerable(0.2, 1.0)
+    assert not answerer.answerable(0.2, 1.0)  # nothing close enough to quote
+
+
+def test_the_scope_margin_decides_between_two_equally_relevant_questions() -> None:
+    settings = AnswerSettings(min_relevance=0.3, confident_relevance=0.9, scope_margin=0.1)
+    answerer = ExtractiveAnswerer(
+        FakeEmbedder(), settings, ExampleQuestions(INSIDE, OUTSIDE, FakeEmbedder())
+    )
+    inside = "should I share a social media policy with clients at intake"
+    outside = "how many hashtags should a social media policy post use"
+    kept = answerer.answer(inside, retrieval(inside, ["policy"]), ["Topics"])
+    refused = answerer.answer(outside, retrieval(outside, ["policy"]), ["Topics"])
+    assert kept.scope > 0.1 > refused.scope
+    assert 0.3 <= refused.relevance < 0.9  # the band, where scope decides
+    assert not kept.abstained and kept.citations
+    assert refused.abstained and refused.citations == ()
 
 
 def candidate(key: str, index: int) -> Candidate:
