@@ -92,14 +92,14 @@ class AnswerSettings(_Section):
         ),
     )
     confident_relevance: float = Field(
-        0.649,
+        1.084,
         description=(
             "From this relevance up, answer; between the two, answer only when the quotes "
             "cover enough of what is specific to the question (calibrated likewise)."
         ),
     )
     scope_margin: float = Field(
-        0.039,
+        -0.041,
         description=(
             "Between the two relevances, answer when the question's scope margin against "
             "the scope examples reaches this (calibrated likewise)."

@@ -9,6 +9,7 @@ import numpy as np
 import pytest
 
 from assistant.build import open_store
+from assistant.retrieval.examples import ExampleQuestions
 from assistant.retrieval.hybrid import HybridRetriever
 from ingest.embedding import CachedEmbedder
 from ingest.pipeline import ingest, remove_documents
@@ -258,3 +259,31 @@ def test_a_running_retriever_sees_new_documents(
     ingest([write("records.md", RECORDS)], open_store(settings), embedder, settings)
     found = retriever.retrieve("How long are electronic records of client contact kept?")
     assert found.passages[0].chunk.document_id == "records"
+
+
+def test_passages_answering_the_closest_example_questions_rank_higher(
+    make_settings: Any, embedder: CachedEmbedder, write: Any
+) -> None:
+    settings = make_settings()
+    ingest([write("policy.md", POLICY)], open_store(settings, create=True), embedder, settings)
+    question = "A client sent me a friend request. Can I accept it?"
+    photographs = "Staff should never post photographs taken inside the agency building."
+    examples = ExampleQuestions(
+        ["Can I accept a client's friend request?", "Should I friend clients?", "Any rules?"],
+        ["What is the weather?", "Tell me a joke.", "What time is it?"],
+        embedder,
+        [(photographs,)] * 3,  # deliberately the other passage, to see the ranking follow it
+    )
+    plain, guided = (
+        {
+            p.chunk.text: p.score
+            for p in HybridRetriever(open_store(settings), embedder, settings.retrieval, examples=e)
+            .retrieve(question)
+            .passages
+        }
+        for e in (None, examples)
+    )
+    first = 1 / (settings.retrieval.rrf_k + 1)  # reciprocal rank fusion, first place
+    assert guided[photographs] == pytest.approx(plain[photographs] + first)
+    friends = next(t for t in plain if "friend requests" in t)
+    assert guided[friends] == plain[friends] and plain[friends] > plain[photographs]
