@@ -24,7 +24,7 @@ from swguide import offline
 
 QUESTIONS = Path(__file__).with_name("scope.toml")
 CLINICIAN = Path(__file__).with_name("clinician_questions.toml")
-LOW_SLACK = 0.05
+SLACK = 0.05
 
 
 @dataclass(frozen=True, slots=True)
@@ -33,6 +33,7 @@ class ScopeMeasure:
     in_scope: bool
     relevance: float
     scope: float  # the question's scope margin against the scope examples
+    guided: bool  # the examples were written for the best passage's document
 
 
 @dataclass(frozen=True, slots=True)
@@ -46,7 +47,9 @@ class Outcome:
     scope_margin: float
 
     def answers(self, m: ScopeMeasure) -> bool:
-        return m.relevance >= self.high or (m.relevance >= self.low and m.scope >= self.scope)
+        if not m.guided and m.relevance >= self.high:
+            return True
+        return m.relevance >= self.low and m.scope >= self.scope
 
 
 def load_questions(split: str = "fit", path: Path = QUESTIONS) -> list[tuple[str, bool]]:
@@ -99,7 +102,7 @@ def measure(assistant: object, questions: list[tuple[str, bool]]) -> list[ScopeM
     for text, in_scope in questions:
         retrieval = assistant.retriever.retrieve(text)
         draft = assistant.extractive.answer(text, retrieval, assistant.topics)
-        out.append(ScopeMeasure(text, in_scope, draft.relevance, draft.scope))
+        out.append(ScopeMeasure(text, in_scope, draft.relevance, draft.scope, draft.guided))
     return out
 
 
@@ -114,31 +117,21 @@ def evaluate(measured: list[ScopeMeasure], low: float, high: float, scope: float
 
 
 def choose(measured: list[ScopeMeasure]) -> Outcome:
-    """The thresholds with no wrong answers, fewest refusals, then the widest margin from
-    any question (each cut lies halfway between two questions' values).
+    """The scope cut with no wrong answers, fewest refusals, then the widest margin from
+    any question's scope margin (each cut lies halfway between two questions' values).
 
-    The floor, `min_relevance`, is not searched: the widest gap lies far below any
-    question worth quoting from, and the examples that judge scope are about the bundled
-    guidance alone. It sits LOW_SLACK under the least relevant in-scope question, so a
-    question about a topic an index lacks still abstains whatever it reads like."""
-    low = min(m.relevance for m in measured if m.in_scope) - LOW_SLACK
-    relevance = np.array([m.relevance for m in measured])
-    scope = np.array([m.scope for m in measured])
-    inside = np.array([m.in_scope for m in measured])
-    highs = _midpoints(relevance[relevance >= low])
-    cuts = _midpoints(scope)
-    answered = (relevance[None, None, :] >= highs[:, None, None]) | (
-        (relevance >= low) & (scope[None, None, :] >= cuts[None, :, None])
-    )
-    wrong = (answered & ~inside).sum(axis=2)
-    refused = (~answered & inside).sum(axis=2)
-    width = np.minimum(
-        np.abs(relevance[None, :] - highs[:, None]).min(axis=1)[:, None],
-        np.abs(scope[None, :] - cuts[:, None]).min(axis=1)[None, :],
-    )
-    order = np.lexsort((-width.ravel(), refused.ravel(), wrong.ravel()))
-    i, j = np.unravel_index(int(order[0]), width.shape)
-    return evaluate(measured, low, float(highs[i]), float(cuts[j]))
+    The relevance thresholds are not searched. The floor, `min_relevance`, sits SLACK
+    under the least relevant in-scope question: below it nothing is close enough to
+    quote, whatever the question reads like. The ceiling, `confident_relevance`, sits
+    SLACK over the most relevant out-of-scope one: from it up a passage of a document
+    the examples were not written for answers whatever the question reads like, which
+    lets an agency's own documents answer questions on subjects the examples call out of
+    scope (the calibration questions are all about the guidance, which they were)."""
+    low = min(m.relevance for m in measured if m.in_scope) - SLACK
+    high = max(m.relevance for m in measured if not m.in_scope) + SLACK
+    cuts = _midpoints(np.array([m.scope for m in measured]))
+    outcomes = [evaluate(measured, low, high, float(cut)) for cut in cuts]
+    return min(outcomes, key=lambda o: (o.wrong_answers, o.refusals, -o.scope_margin))
 
 
 def _midpoints(values: np.ndarray) -> np.ndarray:

@@ -92,7 +92,7 @@ class AnswerSettings(_Section):
         ),
     )
     confident_relevance: float = Field(
-        1.084,
+        0.438,
         description=(
             "From this relevance up, answer; between the two, answer only when the quotes "
             "cover enough of what is specific to the question (calibrated likewise)."

@@ -31,6 +31,7 @@ class Draft:
     lead: str = ""
     mode: str = ""  # how a model's reply was read (structured output or free text)
     written: tuple[int, int] | None = None  # a model's sentences shown; of them attributed
+    guided: bool = False  # the example questions were written for the best passage's document
 
 
 def lead_line(citations: Sequence[Citation]) -> str:

@@ -76,19 +76,25 @@ class ExtractiveAnswerer:
         if retrieval.outside:
             return Draft(abstention(topics, retrieval.outside), (), True)
         candidates = self.candidates(retrieval)
-        best = max((c.relevance for c in candidates), default=0.0)
+        top = max(candidates, key=lambda c: c.relevance, default=None)
+        best = top.relevance if top else 0.0
+        guided = top is not None and self._examples.written_for(top.passage.chunk.document_id)
         chosen = self._select(candidates, best)
         scope = self._examples.margin(retrieval.mended_vector)
-        if not self.answerable(best, scope):
-            return Draft(abstention(topics), (), True, best, scope)
-        return _compose(in_context(chosen), best, scope)
+        if not self.answerable(best, scope, guided):
+            return Draft(abstention(topics), (), True, best, scope, guided=guided)
+        return replace(_compose(in_context(chosen), best, scope), guided=guided)
 
     def stream(self, question: str, retrieval: Retrieval, topics: list[str]) -> Iterator[Draft]:
         yield self.answer(question, retrieval, topics)
 
-    def answerable(self, best: float, scope: float) -> bool:
-        """Whether to answer, from the best sentence's relevance and the scope margin."""
-        if best >= self._settings.confident_relevance:
+    def answerable(self, best: float, scope: float, guided: bool = True) -> bool:
+        """Whether to answer, from the best sentence's relevance and the scope margin.
+        `guided`: the example questions were written for the best sentence's document;
+        for any other document a relevance of `confident_relevance` answers whatever
+        the question reads like (an agency's records policy answers a records question
+        the examples call out of scope)."""
+        if not guided and best >= self._settings.confident_relevance:
             return True
         return best >= self._settings.min_relevance and scope >= self._settings.scope_margin
 

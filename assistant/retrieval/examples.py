@@ -12,7 +12,8 @@ Each in-scope example also names the guidance's sentences that answer it. A sent
 example support for a question is the similarity-weighted share of the question's
 NEIGHBOURS closest in-scope examples that it answers: the FAQ reading of the guidance,
 which lifts the sentence a clinician needs above one that merely shares the question's
-words.
+words. A question that reads more like the near misses gets no support, so the
+guidance is not pushed ahead of an agency's own document on records or fees.
 
 The examples' vectors are computed once and kept under the data directory, in a file
 named by a hash of the examples and the embedding model (about 0.6 s for 300 questions
@@ -51,6 +52,7 @@ class ExampleQuestions:
         embedder: Embedder,
         answers: Sequence[Sequence[str]] = (),
         cache_dir: Path | None = None,
+        documents: Sequence[str] = (),
     ) -> None:
         if len(inside) < K or len(outside) < K:
             raise ConfigError(f"example questions need at least {K} of each scope")
@@ -59,6 +61,7 @@ class ExampleQuestions:
         self._answers = [tuple(a) for a in answers] or [() for _ in inside]
         self._embedder = embedder
         self._cache = cache_dir
+        self._documents = frozenset(documents)
         self._vectors: tuple[np.ndarray, np.ndarray] | None = None
 
     @classmethod
@@ -67,6 +70,7 @@ class ExampleQuestions:
     ) -> ExampleQuestions:
         try:
             data = tomllib.loads(path.read_text(encoding="utf-8"))
+            documents = [str(d) for d in data.get("documents", [])]
             examples = [
                 (str(e["text"]), str(e["scope"]), [str(a) for a in e.get("answers", [])])
                 for e in data["examples"]
@@ -86,7 +90,13 @@ class ExampleQuestions:
             embedder,
             [a for _, a in inside],
             cache_dir,
+            documents,
         )
+
+    def written_for(self, document_id: str) -> bool:
+        """Whether the examples were written for this document (their answers are its
+        sentences, their near misses what it does not cover)."""
+        return document_id in self._documents
 
     def margin(self, question: np.ndarray) -> float:
         """Mean similarity to the K closest in-scope examples less that to the K closest
@@ -98,7 +108,11 @@ class ExampleQuestions:
 
     def nearest(self, question: np.ndarray) -> list[tuple[tuple[str, ...], float]]:
         """The answers of the question's NEIGHBOURS closest in-scope examples, each with
-        the example's similarity to the question (at least 0)."""
+        the example's similarity to the question (at least 0); none for a question that
+        reads more like the near misses (a margin of 0 or less), whose closest in-scope
+        examples say nothing about what answers it."""
+        if self.margin(question) <= 0:
+            return []
         similarity = self.vectors()[0] @ question
         order = np.argsort(-similarity)[:NEIGHBOURS]
         return [(self._answers[i], max(float(similarity[i]), 0.0)) for i in order]

@@ -3,11 +3,15 @@
 from __future__ import annotations
 
 import re
+from typing import Any
 
 import pytest
 
+from assistant.build import build_assistant, open_store
 from assistant.service import Assistant
 from evals.calibrate import evaluate, load_questions, measure
+from ingest.embedding import CachedEmbedder
+from ingest.pipeline import ingest
 from swguide.settings import Settings
 
 pytestmark = pytest.mark.slow
@@ -97,6 +101,28 @@ def test_calibrated_thresholds_hold(assistant: Assistant, corpus_settings: Setti
     answer = corpus_settings.answer
     configured = (answer.min_relevance, answer.confident_relevance, answer.scope_margin)
     for split in ("fit", "check"):
-        outcome = evaluate(measure(assistant, load_questions(split)), *configured)
+        measured = measure(assistant, load_questions(split))
+        outcome = evaluate(measured, *configured)
         assert outcome.wrong_answers == 0
         assert outcome.refusals <= 1
+        assert all(m.guided for m in measured if m.relevance > 0)  # the examples know it
+
+
+def test_an_agency_document_answers_what_the_examples_call_out_of_scope(
+    make_settings: Any, embedder: CachedEmbedder, write: Any
+) -> None:
+    """The example questions judge scope for the guidance they were written for; a
+    document of the user's own answers from `confident_relevance` up."""
+    import corpus
+
+    settings = make_settings()
+    records = write(
+        "records.md",
+        "# Records\n\nElectronic records of client contact are kept for seven years.\n",
+    )
+    ingest([corpus.DIRECTORY, records], open_store(settings, create=True), embedder, settings)
+    assistant = build_assistant(settings, embedder, llm="extractive")
+    kept = assistant.ask("How long are electronic records of client contact kept?")
+    assert not kept.abstained and "seven years" in kept.text
+    hashtags = assistant.ask("How many hashtags should I put on a post so it reaches more people?")
+    assert hashtags.abstained

@@ -147,3 +147,13 @@ def test_every_bundled_answer_is_a_sentence_of_the_article() -> None:
         assert (1 <= len(answers) <= 3) == (example["scope"] == "in"), example["text"]
         for answer in answers:
             assert answer in article and len(answer.split()) >= 4, answer
+
+
+def test_a_question_that_reads_like_the_near_misses_gets_no_support() -> None:
+    embedder = FakeEmbedder()
+    answers = [("Decline friend requests from clients.",), ("Write a policy.",), ("Vent offline.",)]
+    examples = ExampleQuestions(INSIDE, OUTSIDE, embedder, answers)
+    (question,) = embedder.embed(["hashtags on a post about clients"])
+    assert examples.margin(question) <= 0
+    assert examples.nearest(question) == []
+    assert examples.support(question, ["Write a policy.", "Vent offline."]) == [0.0, 0.0]

@@ -113,13 +113,29 @@ def test_abstains_without_citations_when_nothing_is_relevant(
     assert draft.text.startswith("The guidance here does not address")
 
 
-def test_middle_band_answers_only_what_reads_like_the_guidance(
-    answerer: ExtractiveAnswerer,
-) -> None:
-    assert answerer.answerable(0.7, -1.0)  # confident: answered whatever it reads like
+def test_the_scope_margin_decides_above_the_floor(answerer: ExtractiveAnswerer) -> None:
     assert answerer.answerable(0.4, 0.2)
     assert not answerer.answerable(0.4, 0.05)
+    assert not answerer.answerable(0.7, 0.05)  # a document the examples were written for
+    assert answerer.answerable(0.7, -1.0, guided=False)  # any other: relevance answers
+    assert not answerer.answerable(0.5, -1.0, guided=False)
     assert not answerer.answerable(0.2, 1.0)  # nothing close enough to quote
+
+
+def test_other_documents_answer_from_the_ceiling_whatever_the_question_reads_like() -> None:
+    settings = AnswerSettings(min_relevance=0.3, confident_relevance=0.5, scope_margin=0.1)
+    question = "how many hashtags should a social media policy post use"
+    drafts = [
+        ExtractiveAnswerer(
+            FakeEmbedder(),
+            settings,
+            ExampleQuestions(INSIDE, OUTSIDE, FakeEmbedder(), documents=documents),
+        ).answer(question, retrieval(question, ["policy"]), ["Topics"])
+        for documents in (["doc"], ["another"])
+    ]
+    assert drafts[0].scope < 0.1 and drafts[0].relevance >= 0.5
+    assert drafts[0].guided and drafts[0].abstained
+    assert not drafts[1].guided and not drafts[1].abstained
 
 
 def test_the_scope_margin_decides_between_two_equally_relevant_questions() -> None:
