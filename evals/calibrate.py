@@ -24,6 +24,7 @@ from swguide import offline
 
 QUESTIONS = Path(__file__).with_name("scope.toml")
 CLINICIAN = Path(__file__).with_name("clinician_questions.toml")
+FIT2 = Path(__file__).with_name("fit2_questions.toml")
 SLACK = 0.05
 
 
@@ -60,12 +61,16 @@ def load_questions(split: str = "fit", path: Path = QUESTIONS) -> list[tuple[str
     ]
 
 
-def load_clinician_fit(path: Path = CLINICIAN) -> list[tuple[str, bool]]:
-    """The clinician questions' fit split (their held split is never calibrated on)."""
-    data = tomllib.loads(path.read_text(encoding="utf-8"))
-    return [
-        (q["text"], q["expected"] == "answer") for q in data["questions"] if q["split"] == "fit"
-    ]
+def load_clinician_fit() -> list[tuple[str, bool]]:
+    """The tuning splits of the clinician questions: `fit` and `fit2` (their held splits,
+    `held` and `held2`, are never calibrated on)."""
+    found = []
+    for path, split in ((CLINICIAN, "fit"), (FIT2, "fit2")):
+        data = tomllib.loads(path.read_text(encoding="utf-8"))
+        found += [
+            (q["text"], q["expected"] == "answer") for q in data["questions"] if q["split"] == split
+        ]
+    return found
 
 
 def load_gold_sections(path: Path = QUESTIONS) -> dict[str, list[str]]:
@@ -117,7 +122,8 @@ def evaluate(measured: list[ScopeMeasure], low: float, high: float, scope: float
 
 
 def choose(measured: list[ScopeMeasure]) -> Outcome:
-    """The scope cut with no wrong answers, fewest refusals, then the widest margin from
+    """The scope cut with the fewest mistakes (out-of-scope questions answered and
+    in-scope ones refused, alike), then the fewest answered, then the widest margin from
     any question's scope margin (each cut lies halfway between two questions' values).
 
     The relevance thresholds are not searched. The floor, `min_relevance`, sits SLACK
@@ -131,7 +137,10 @@ def choose(measured: list[ScopeMeasure]) -> Outcome:
     high = max(m.relevance for m in measured if not m.in_scope) + SLACK
     cuts = _midpoints(np.array([m.scope for m in measured]))
     outcomes = [evaluate(measured, low, high, float(cut)) for cut in cuts]
-    return min(outcomes, key=lambda o: (o.wrong_answers, o.refusals, -o.scope_margin))
+    return min(
+        outcomes,
+        key=lambda o: (o.wrong_answers + o.refusals, o.wrong_answers, -o.scope_margin),
+    )
 
 
 def _midpoints(values: np.ndarray) -> np.ndarray:

@@ -16,6 +16,8 @@ CATEGORIES = {
     "multi-passage",
     "follow-up",
     "out-of-scope",
+    "request",  # not a question about the guidance: a poem, an email, small talk
+    "indirect",  # a concrete dilemma whose answer is one of the guidance's principles
     "injection",
 }
 

@@ -85,21 +85,21 @@ class AnswerSettings(_Section):
     max_sentences: int = Field(3, ge=1, le=10, description="Sentences an answer quotes.")
     passages: int = Field(3, ge=1, le=20, description="Top passages an answer may quote.")
     min_relevance: float = Field(
-        0.265,
+        0.155,
         description=(
             "Below this best-sentence relevance, abstain (calibrated by "
             "`python -m evals.calibrate`)."
         ),
     )
     confident_relevance: float = Field(
-        0.438,
+        0.584,
         description=(
             "From this relevance up, answer; between the two, answer only when the quotes "
             "cover enough of what is specific to the question (calibrated likewise)."
         ),
     )
     scope_margin: float = Field(
-        -0.041,
+        -0.036,
         description=(
             "Between the two relevances, answer when the question's scope margin against "
             "the scope examples reaches this (calibrated likewise)."

@@ -25,6 +25,8 @@ from swguide.settings import Settings
 
 pytestmark = pytest.mark.slow
 LINKEDIN = "Can I accept a client's LinkedIn request?"
+# A question the guidance answers from two passages, for the citation cards.
+TWO_PLACES = "Can I accept a client's LinkedIn request, and what should my policy say about it?"
 PRIVATE = "My client Zebulon Quist (DOB 03/04/1980) sent a LinkedIn request. Can I accept?"
 
 
@@ -155,7 +157,7 @@ def test_a_clinician_asks_follows_a_citation_and_exports(
     page.on("request", lambda request: requested.append(request.url))
     page.goto(chat_server.url)
     box = page.locator("#swg-question textarea")
-    box.fill(LINKEDIN)
+    box.fill(TWO_PLACES)
     box.press("Enter")  # the keyboard is enough
     page.wait_for_selector("#swg-chat a[href='#swg-t1-c1']", timeout=60_000)
     reply = page.locator("#swg-chat .message-row").last.inner_text()
@@ -188,7 +190,7 @@ def test_a_clinician_asks_follows_a_citation_and_exports(
         page.click("#swg-export-json")
     exported = json.loads(Path(download.value.path()).read_text(encoding="utf-8"))
     assert download.value.suggested_filename.endswith(".json")
-    assert [t["question"] for t in exported["turns"]] == [LINKEDIN, "what about former clients?"]
+    assert [t["question"] for t in exported["turns"]] == [TWO_PLACES, "what about former clients?"]
     assert all(len(c["text_sha256"]) == 64 for t in exported["turns"] for c in t["citations"])
     with page.expect_download() as markdown:
         page.click("#swg-export-md")

@@ -3,10 +3,12 @@
 from __future__ import annotations
 
 import re
+from pathlib import Path
 from typing import Any
 
 import pytest
 
+import evals
 from assistant.build import build_assistant, open_store
 from assistant.service import Assistant
 from evals.calibrate import evaluate, load_questions, measure
@@ -15,6 +17,7 @@ from ingest.pipeline import ingest
 from swguide.settings import Settings
 
 pytestmark = pytest.mark.slow
+EVALS = Path(evals.__file__).parent
 
 
 @pytest.mark.parametrize(
@@ -126,3 +129,26 @@ def test_an_agency_document_answers_what_the_examples_call_out_of_scope(
     assert not kept.abstained and "seven years" in kept.text
     hashtags = assistant.ask("How many hashtags should I put on a post so it reaches more people?")
     assert hashtags.abstained
+
+
+def test_no_example_question_is_an_eval_question(embedder: CachedEmbedder) -> None:
+    """The example questions steer ranking and scope, so none may stand in for a question
+    the evals or the calibration score (MiniLM cosine 0.95 or more)."""
+    import tomllib
+
+    import corpus
+
+    examples = tomllib.loads((corpus.DIRECTORY / "example_questions.toml").read_text("utf-8"))
+    asked = [
+        q["text"]
+        for name in (
+            "questions",
+            "clinician_questions",
+            "held2_questions",
+            "fit2_questions",
+            "scope",
+        )
+        for q in tomllib.loads((EVALS / f"{name}.toml").read_text("utf-8"))["questions"]
+    ]
+    similarity = embedder.embed([e["text"] for e in examples["examples"]]) @ embedder.embed(asked).T
+    assert float(similarity.max()) < 0.95

@@ -61,6 +61,16 @@ def test_the_clinician_questions_are_well_formed_in_two_balanced_splits() -> Non
     assert not fixed & {q.text.lower() for q in everything.questions}
 
 
+@pytest.mark.parametrize(("name", "answerable"), [("held2", 44), ("fit2", 40)])
+def test_the_second_splits_are_well_formed_and_new(name: str, answerable: int) -> None:
+    path = Path(eval_run.__file__).with_name(f"{name}_questions.toml")
+    split = load(path, name)
+    assert problems(split, CORPUS_TEXT) == [] and len(split.questions) == 60
+    assert sum(q.answerable for q in split.questions) == answerable
+    others = load().questions + load(path.with_name("clinician_questions.toml")).questions
+    assert not {q.text.lower() for q in others} & {q.text.lower() for q in split.questions}
+
+
 def test_a_question_file_without_the_split_asked_for_is_one_line(tmp_path: Path) -> None:
     from swguide.errors import InputError
 
