@@ -99,7 +99,7 @@ class AnswerSettings(_Section):
         ),
     )
     scope_margin: float = Field(
-        -0.036,
+        -0.007,
         description=(
             "Between the two relevances, answer when the question's scope margin against "
             "the scope examples reaches this (calibrated likewise)."

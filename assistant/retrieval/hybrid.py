@@ -58,6 +58,9 @@ class Snapshot:
     topics: list[str]  # what the index covers, for abstentions to name
 
 
+EXAMPLE_PASSAGES = 1  # the examples vote for their best passage (two outvote a standard's clause)
+
+
 class HybridRetriever:
     """Finds the passages most relevant to a question.
 
@@ -165,7 +168,8 @@ class HybridRetriever:
         for answers, weight in self._examples.nearest(vector):
             for cid in {c for a in answers for c in self._chunks_holding(snap, a)}:
                 scores[cid] = scores.get(cid, 0.0) + weight
-        return sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        ranked = sorted(scores.items(), key=lambda item: (-item[1], item[0]))
+        return ranked[:EXAMPLE_PASSAGES]
 
     def _chunks_holding(self, snap: Snapshot, text: str) -> tuple[str, ...]:
         with self._lock:

@@ -26,7 +26,9 @@ from swguide.settings import Settings
 pytestmark = pytest.mark.slow
 LINKEDIN = "Can I accept a client's LinkedIn request?"
 # A question the guidance answers from two passages, for the citation cards.
-TWO_PLACES = "Can I accept a client's LinkedIn request, and what should my policy say about it?"
+TWO_PLACES = (
+    "Can I accept a client's LinkedIn request, and what should my social media policy say about it?"
+)
 PRIVATE = "My client Zebulon Quist (DOB 03/04/1980) sent a LinkedIn request. Can I accept?"
 
 

@@ -22,11 +22,15 @@ from swguide.types import Answer
 
 pytestmark = pytest.mark.slow
 LINKEDIN = "Can I accept a client's LinkedIn request?"
+# A question the guidance answers from two passages, for the cards and the export.
+TWO_PLACES = (
+    "Can I accept a client's LinkedIn request, and what should my social media policy say about it?"
+)
 
 
 @pytest.fixture(scope="module")
 def answer(assistant: Assistant) -> Answer:
-    found = assistant.ask(LINKEDIN)
+    found = assistant.ask(TWO_PLACES)
     assert len(found.citations) >= 2
     return found
 
@@ -58,7 +62,7 @@ def test_cards_hold_the_passage_escaped_with_the_supporting_span(answer: Answer)
     assert "<mark>" in card  # the sentence quoted in the answer is highlighted
     marked = re.search(r"<mark>(.*?)</mark>", card)
     assert marked and marked.group(1).replace("&#x27;", "'") in answer.text
-    evidence = chatview.evidence_html(Conversation([Exchange(LINKEDIN, answer)]))
+    evidence = chatview.evidence_html(Conversation([Exchange(TWO_PLACES, answer)]))
     assert evidence.count('class="swg-card"') == len(answer.citations)
 
 
@@ -72,7 +76,7 @@ def test_the_verification_view_marks_every_sentence(answer: Answer) -> None:
         reasons=("not in the cited passage",),
     )
     mixed = replace(answer, sentences=(*answer.sentences, rejected))
-    view = chatview.verification_html(Conversation([Exchange(LINKEDIN, mixed)]))
+    view = chatview.verification_html(Conversation([Exchange(TWO_PLACES, mixed)]))
     assert view.count("<tr class=") == len(mixed.sentences)
     assert view.count("✓ supported") == len(answer.sentences)
     assert 'class="swg-unsupported"' in view and "0.31" in view
