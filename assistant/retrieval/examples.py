@@ -16,7 +16,7 @@ words. A question that reads more like the near misses gets no support, so the
 guidance is not pushed ahead of an agency's own document on records or fees.
 
 The examples' vectors are computed once and kept under the data directory, in a file
-named by a hash of the examples and the embedding model (about 1.4 s for 700 questions
+named by a hash of the examples and the embedding model (about 2 s for 1,000 questions
 on 2 cores); a file that cannot be read is computed again, one that cannot be written is
 skipped.
 """
