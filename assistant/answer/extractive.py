@@ -79,11 +79,10 @@ class ExtractiveAnswerer:
         top = max(candidates, key=lambda c: c.relevance, default=None)
         best = top.relevance if top else 0.0
         guided = top is not None and self._examples.written_for(top.passage.chunk.document_id)
-        chosen = self._select(candidates, best)
         scope = self._examples.margin(retrieval.mended_vector)
         if not self.answerable(best, scope, guided):
             return Draft(abstention(topics), (), True, best, scope, guided=guided)
-        return replace(_compose(in_context(chosen), best, scope), guided=guided)
+        return _compose(in_context(self._select(candidates)), best, scope, guided)
 
     def stream(self, question: str, retrieval: Retrieval, topics: list[str]) -> Iterator[Draft]:
         yield self.answer(question, retrieval, topics)
@@ -120,7 +119,7 @@ class ExtractiveAnswerer:
             for (p, span, text), d, a in zip(found, dense, support, strict=True)
         ]
 
-    def _select(self, candidates: list[Candidate], best: float) -> list[Candidate]:
+    def _select(self, candidates: list[Candidate]) -> list[Candidate]:
         """The best sentences above the floor, unlike each other. When they all come from
         one document, the best sentence of another document that is relevant enough to
         answer from (`min_relevance`) joins them: an agency's own rule never silences the
@@ -205,7 +204,7 @@ def _coverage(terms: dict[str, float], text: str) -> float:
     return sum(w for stem, w in terms.items() if stem in present) / total
 
 
-def _compose(chosen: list[Candidate], best: float, scope: float) -> Draft:
+def _compose(chosen: list[Candidate], best: float, scope: float, guided: bool) -> Draft:
     numbers: dict[str, int] = {}
     quotes: dict[str, list[Span]] = {}
     parts, checks = [], []
@@ -235,6 +234,7 @@ def _compose(chosen: list[Candidate], best: float, scope: float) -> Draft:
         scope,
         tuple(checks),
         lead=lead_line(citations),
+        guided=guided,
     )
 
 
